@@ -1,0 +1,1 @@
+"""The foodmatch service: HTTP API, persistence, pages and the command line."""

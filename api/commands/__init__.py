@@ -1,0 +1,1 @@
+"""Command groups of the ``foodmatch`` CLI, one module per area."""

@@ -1,0 +1,202 @@
+"""``foodmatch match`` (the contract's batch command) and ``foodmatch demo``.
+
+Exit status: 0 with a result (optimal or not), 2 on bad input (nothing written), 1 on an
+internal error. Progress goes to stderr, so stdout stays the summary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from matching.models import MatchResult, Problem
+
+T = TypeVar("T")
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+
+@contextmanager
+def _progress(message: str) -> Iterator[None]:
+    """A spinner on stderr while a step runs (silent when stderr is not a terminal)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with console.status(message):
+            yield
+    else:
+        yield
+
+
+def _step(message: str, action: Callable[[], T], timings: dict[str, float], key: str) -> T:
+    started = time.perf_counter()
+    with _progress(message):
+        value = action()
+    timings[key] = time.perf_counter() - started
+    return value
+
+
+def summary_dict(
+    result: MatchResult, problem: Problem, timings: dict[str, float]
+) -> dict[str, Any]:
+    """The run's summary as JSON-able data (the ``--summary-json`` content)."""
+    return {
+        "status": result.status.value,
+        "optimal": result.status.value == "optimal",
+        "method": result.method,
+        "referrals": len(problem.referrals),
+        "providers": len(problem.providers),
+        "matched": result.matched.as_dict(),
+        "matched_total": result.matched.total,
+        "unmatched": result.unmatched_by_reason,
+        "total_distance_km": round(result.total_distance_km, 3),
+        "seconds": round(sum(timings.values()), 3),
+        "solve_seconds": round(result.seconds, 3),
+        "bound": dict(result.bound) if result.bound else None,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    matched = summary["matched"]
+    print(
+        f"matched: {summary['matched_total']} of {summary['referrals']} referrals "
+        f"(emergency {matched['emergency']}, urgent {matched['urgent']}, "
+        f"standard {matched['standard']})"
+    )
+    if summary["unmatched"]:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(summary["unmatched"].items()))
+        print(f"unmatched: {parts}")
+    print(f"total distance: {summary['total_distance_km']:.3f} km")
+    print(f"status: {summary['status']} ({summary['method']})")
+    print(f"time: {summary['seconds']:.2f} s (solve {summary['solve_seconds']:.2f} s)")
+
+
+def _bad_input(err: Exception) -> None:
+    print(f"error: bad input, nothing written.\n{err}", file=sys.stderr)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def match(
+    referrals: Annotated[Path, typer.Argument(help="referrals.csv (matching contract v1)")],
+    providers: Annotated[Path, typer.Argument(help="providers.csv (matching contract v1)")],
+    out: Annotated[Path, typer.Option("--out", help="where to write matches.csv")],
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", help="stop after this many seconds with the best found"),
+    ] = None,
+    summary_json: Annotated[
+        Path | None, typer.Option("--summary-json", help="also write the summary as JSON")
+    ] = None,
+) -> None:
+    """Match referrals to providers optimally and write matches.csv."""
+    try:
+        from matching.io import InputError, read_problem, write_matches
+        from matching.solver import solve
+
+        if time_limit is not None and time_limit <= 0:
+            print("error: --time-limit must be a number of seconds greater than 0", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        timings: dict[str, float] = {}
+        try:
+            problem = _step(
+                "Reading and geocoding…",
+                lambda: read_problem(referrals, providers),
+                timings,
+                "read",
+            )
+        except InputError as err:
+            _bad_input(err)
+        result = _step(
+            f"Matching {len(problem.referrals)} referrals to {len(problem.providers)} providers…",
+            lambda: solve(problem, time_limit=time_limit),
+            timings,
+            "match",
+        )
+        _step("Writing matches…", lambda: write_matches(result, out), timings, "write")
+        summary = summary_dict(result, problem, timings)
+        summary["timings"].update({k: round(v, 4) for k, v in result.timings.items()})
+        if summary_json is not None:
+            summary_json.parent.mkdir(parents=True, exist_ok=True)
+            summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        _print_summary(summary)
+    except typer.Exit:
+        raise
+    except Exception:
+        traceback.print_exc()
+        print("error: internal error (please report it with the message above)", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def demo(
+    data: Annotated[
+        Path | None, typer.Option(help="folder with referrals.csv and providers.csv")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where to write the matches")] = Path(
+        "out/sample-matches.csv"
+    ),
+    time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 60.0,
+) -> None:
+    """Run the engine on the sample region and compare it with first-come-first-served."""
+    from matching.baseline import first_come_first_served
+    from matching.geo import data_dir
+    from matching.io import InputError, read_problem, write_matches
+    from matching.report import comparison_table
+    from matching.solver import solve
+
+    folder = data or data_dir() / "sample"
+    timings: dict[str, float] = {}
+    try:
+        problem = _step(
+            "Reading the sample region…",
+            lambda: read_problem(folder / "referrals.csv", folder / "providers.csv"),
+            timings,
+            "read",
+        )
+    except InputError as err:
+        _bad_input(err)
+    optimal = _step(
+        "Finding the optimal assignment…",
+        lambda: solve(problem, time_limit=time_limit),
+        timings,
+        "optimal",
+    )
+    fcfs = _step(
+        "Replaying first-come-first-served…",
+        lambda: first_come_first_served(problem),
+        timings,
+        "baseline",
+    )
+    write_matches(optimal, out)
+    print(
+        f"Sample region: {len(problem.referrals)} referrals, {len(problem.providers)} providers "
+        f"({folder})\n"
+    )
+    print(
+        comparison_table(problem, {"optimal (foodmatch)": optimal, "first-come-first-served": fcfs})
+    )
+    print(
+        f"\nOptimal assignment: {optimal.status.value} ({optimal.method}) in "
+        f"{timings['optimal']:.2f} s; baseline in {timings['baseline']:.2f} s."
+    )
+    print(f"Matches written to {out}")
+    example = next((m for m in optimal.matches if m.matched and "Nearer" in m.explanation), None)
+    if example is not None:
+        print(f"\nExample explanation ({example.referral_id}): {example.explanation}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``match`` and ``demo`` to the CLI."""
+    app.command("match")(match)
+    app.command("demo")(demo)

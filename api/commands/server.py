@@ -1,0 +1,122 @@
+"""`foodmatch serve` and `foodmatch db upgrade|seed-demo`: run the service, prepare its database.
+
+Heavy imports (FastAPI, SQLAlchemy, uvicorn) stay inside the commands so other commands start
+fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _sample(name: str) -> Path:
+    """A file of the shipped sample region (``data/sample``)."""
+    from matching.geo import data_dir
+
+    return data_dir() / "sample" / name
+
+
+db_app = typer.Typer(help="Prepare the service's database.", no_args_is_help=True)
+
+
+def _database_url(url: str | None) -> str:
+    from api.config import get_settings
+
+    return url or get_settings().database_url
+
+
+def _upgrade(url: str) -> None:
+    from api.migrate import upgrade
+
+    upgrade(url)
+
+
+def _seed(url: str, referrals: Path, providers: Path) -> list[tuple[str, str, str, str]]:
+    from api.db import Database
+    from api.seed import seed_demo
+
+    db = Database.from_url(url)
+    try:
+        sign_ins = seed_demo(db, referrals, providers)
+    finally:
+        db.dispose()
+    return [(s.email, s.password, s.role, s.organisation) for s in sign_ins]
+
+
+def _print_sign_ins(rows: list[tuple[str, str, str, str]]) -> None:
+    typer.echo("Demo sign-ins (POST /auth/token, or the web pages):")
+    for email, password, role, organisation in rows:
+        typer.echo(f"  {email:<32} {password:<16} {role:<12} {organisation}")
+
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL (default: DATABASE_URL or ./var)."),
+]
+ReferralsOption = Annotated[
+    Path | None,
+    typer.Option("--referrals", exists=True, dir_okay=False, help="Referrals CSV (sample)."),
+]
+ProvidersOption = Annotated[
+    Path | None,
+    typer.Option("--providers", exists=True, dir_okay=False, help="Providers CSV (sample)."),
+]
+
+
+@db_app.command("upgrade")
+def upgrade_command(database_url: UrlOption = None) -> None:
+    """Create or upgrade the database schema to the latest version."""
+    url = _database_url(database_url)
+    _upgrade(url)
+    typer.echo("Database schema is up to date.")
+
+
+@db_app.command("seed-demo")
+def seed_demo_command(
+    database_url: UrlOption = None,
+    referrals: ReferralsOption = None,
+    providers: ProvidersOption = None,
+) -> None:
+    """Load the sample region with demo organisations and users (upgrades the schema first)."""
+    url = _database_url(database_url)
+    _upgrade(url)
+    rows = _seed(url, referrals or _sample("referrals.csv"), providers or _sample("providers.csv"))
+    _print_sign_ins(rows)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the sample region and print demo sign-ins.")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the service (uvicorn), creating or upgrading the database schema first."""
+    import os
+
+    import uvicorn
+
+    url = _database_url(None)
+    _upgrade(url)
+    if demo:
+        _print_sign_ins(_seed(url, _sample("referrals.csv"), _sample("providers.csv")))
+    typer.echo(f"foodmatch listening on http://{host}:{port} (docs at /docs)")
+    os.environ.setdefault("DATABASE_URL", url)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and the `db` group to the CLI."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")

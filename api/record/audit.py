@@ -1,0 +1,283 @@
+"""The tamper-evident audit log: append an event, verify the chain.
+
+Each event stores the hash of the one before it and its own SHA-256 over a canonical JSON of
+its fields, so altering, inserting or removing any event breaks every hash after it, and
+``verify_chain`` names the first event that no longer fits. The database refuses UPDATE and
+DELETE on the table (triggers), so tampering needs deliberate administrator action that
+verification then exposes (FOIA s.77 makes altering records after a request an offence).
+
+Personal data never enters the log by value: keys that carry it are replaced by a reference
+marker and every remaining string passes through the redaction function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, Protocol
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from api.record.redaction import redact
+from api.record.tables import AuditEvent, DocumentKind
+from api.tables import Referral, utcnow
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first event."""
+
+AUDIT_LOCK_KEY = 7_305_001
+"""PostgreSQL advisory-lock key that serialises appends to the chain."""
+
+PERSONAL_REFERENCE = "[personal data held by reference]"
+
+PERSONAL_KEYS = frozenset(
+    {
+        "name", "full_name", "first_name", "last_name", "display_name", "phone", "telephone",
+        "mobile", "email", "address", "address_line", "postcode", "date_of_birth", "dob",
+        "notes", "note", "body", "text", "message", "decline_note", "contact",
+    }
+)  # fmt: skip
+"""Keys whose values are personal data or free text; logged as a reference, not a value."""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of checking the chain: ``first_broken_id`` is None when it is intact."""
+
+    ok: bool
+    checked: int
+    first_broken_id: int | None
+    detail: str
+    head_hash: str = GENESIS_HASH
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no spaces and UTF-8 text: one spelling per value."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """A timestamp as hashed: UTC, microseconds, ``Z`` (naive values are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ChainedEvent(Protocol):
+    """The fields of an audit event that its hash covers (an ORM object or a plain row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def actor_user_id(self) -> int | None: ...
+    @property
+    def actor_label(self) -> str: ...
+    @property
+    def organisation_id(self) -> int | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def referral_id(self) -> int | None: ...
+    @property
+    def before_json(self) -> str: ...
+    @property
+    def after_json(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+def event_hash(event: ChainedEvent) -> str:
+    """SHA-256 (hex) of the event's canonical JSON, its ``prev_hash`` included."""
+    material = {
+        "id": event.id,
+        "occurred_at": format_timestamp(event.occurred_at),
+        "actor_user_id": event.actor_user_id,
+        "actor_label": event.actor_label,
+        "organisation_id": event.organisation_id,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "referral_id": event.referral_id,
+        "before": event.before_json,
+        "after": event.after_json,
+        "prev_hash": event.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
+
+
+def sanitise(value: Any) -> Any:
+    """A JSON-ready copy of ``value`` with personal data replaced by references or redacted."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Enum):
+        return sanitise(value.value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return redact(value).text
+    if isinstance(value, Mapping):
+        return {
+            str(key): PERSONAL_REFERENCE if str(key).lower() in PERSONAL_KEYS else sanitise(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [sanitise(item) for item in items]
+    return redact(str(value)).text
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends: a transaction-level advisory lock on PostgreSQL.
+
+    SQLite needs nothing more: write transactions begin IMMEDIATE (``api.db``), so only one
+    writer is ever inside. The primary key (head + 1) backs both up: a fork cannot commit.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+
+
+def record_event(
+    session: Session,
+    *,
+    actor_user_id: int | None,
+    organisation_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    referral_id: int | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction (which commits it).
+
+    ``action`` is a dotted verb such as ``referral.created`` or ``offer.declined``.
+    ``before``/``after`` describe the change; personal fields are replaced by a reference.
+    ``referral_id`` links the event to a household's record (for subject access and search);
+    it defaults to ``entity_id`` when ``entity_type`` is ``referral``.
+    """
+    if not action or not entity_type:
+        raise ValueError("record_event needs an action and an entity_type")
+    if referral_id is None and entity_type == "referral":
+        referral_id = int(entity_id)
+    _lock_chain(session)
+    session.flush()
+    head = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        id=(head.id + 1) if head else 1,
+        occurred_at=utcnow(),
+        actor_user_id=actor_user_id,
+        actor_label=actor_label or ("user" if actor_user_id is not None else "system"),
+        organisation_id=organisation_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        referral_id=referral_id,
+        before_json=canonical_json(sanitise(before)),
+        after_json=canonical_json(sanitise(after)),
+        prev_hash=head.hash if head else GENESIS_HASH,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    _index_event(session, event)
+    return event
+
+
+def _index_event(session: Session, event: AuditEvent) -> None:
+    """Make the event findable by FOI search (its text holds no personal data)."""
+    from api.record.search import index_document  # search imports this module's types
+
+    council_id = event.organisation_id
+    if event.referral_id is not None:
+        council_id = session.scalar(
+            select(Referral.organisation_id).where(Referral.id == event.referral_id)
+        )
+    # Dotted and snake_case names are split so both full-text parsers see plain words.
+    words = re.sub(r"[._]", " ", f"{event.action} {event.entity_type}") + f" {event.entity_id} "
+    body = (
+        words
+        + _flatten(json.loads(event.before_json))
+        + " "
+        + _flatten(json.loads(event.after_json))
+    )
+    index_document(
+        session,
+        kind=DocumentKind.AUDIT,
+        source_key=f"audit:{event.id}",
+        organisation_id=council_id,
+        other_organisation_id=(
+            event.organisation_id if event.organisation_id != council_id else None
+        ),
+        referral_id=event.referral_id,
+        occurred_at=event.occurred_at,
+        body=body.strip(),
+        already_redacted=True,
+    )
+
+
+def _flatten(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{key} {_flatten(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return " ".join(_flatten(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def verify_chain(session: Session, *, batch_size: int = 2000) -> VerifyResult:
+    """Walk the chain in id order; report the first event whose place or hash is wrong."""
+    expected_id = 1
+    prev_hash = GENESIS_HASH
+    checked = 0
+    columns = AuditEvent.__table__
+    while True:
+        rows = session.execute(
+            select(columns)
+            .where(columns.c.id >= expected_id)
+            .order_by(columns.c.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return VerifyResult(True, checked, None, f"{checked} events verified", prev_hash)
+        for row in rows:
+            event: ChainedEvent = row
+            problem = _check(event, expected_id, prev_hash)
+            if problem:
+                return VerifyResult(False, checked, event.id, problem, prev_hash)
+            checked += 1
+            prev_hash = event.hash
+            expected_id = event.id + 1
+
+
+def _check(event: ChainedEvent, expected_id: int, prev_hash: str) -> str | None:
+    if event.id != expected_id:
+        return (
+            f"event {event.id}: events {expected_id} to {event.id - 1} are missing "
+            "(the chain has a gap)"
+        )
+    if event.prev_hash != prev_hash:
+        return (
+            f"event {event.id}: prev_hash does not match the hash of event {event.id - 1} "
+            "(an event before it was altered, removed or inserted)"
+        )
+    if event_hash(event) != event.hash:
+        return f"event {event.id}: its content does not match its hash (the event was altered)"
+    return None

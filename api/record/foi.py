@@ -1,0 +1,431 @@
+"""The FOI request register and the redacted exports made for requests.
+
+An export gathers the record's documents (messages, notes, decisions, audit events) in the
+officer's scope, runs every text through the redaction function with the personal data of
+every household and member of staff involved, and packs CSV, JSON, an HTML summary and a
+redaction log (categories and counts, never values) into a ZIP kept in the database, so what
+was released can be shown later (its SHA-256 is audited).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import zipfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.auth import Principal
+from api.db import Database
+from api.problems import ProblemError, invalid, not_found
+from api.record.audit import record_event
+from api.record.people import known_for_referrals, staff_names
+from api.record.redaction import Redaction, redact
+from api.record.schemas import (
+    ExportCreate,
+    ExportRead,
+    FoiRequestCreate,
+    FoiRequestRead,
+    FoiRequestUpdate,
+)
+from api.record.search import Scope, SearchFilters, apply_scope, match_clause, query_terms
+from api.record.settings import get_record_settings
+from api.record.tables import FoiExport, FoiRequest, FoiRequestStatus, SearchDocument
+from api.record.workdays import foi_due_date
+from api.schemas import Page
+from api.tables import Role, utcnow
+
+MAX_EXPORT_ITEMS = 50_000
+
+
+def scope_of(principal: Principal) -> Scope:
+    """What an FOI reader may see: their organisation; administrators unredacted."""
+    return Scope(organisation_id=principal.organisation_id, unredacted=principal.role == Role.ADMIN)
+
+
+# --- register ------------------------------------------------------------------------------
+
+
+def _request_read(session: Session, row: FoiRequest, today: date) -> FoiRequestRead:
+    exports = session.scalars(
+        select(FoiExport.id).where(FoiExport.foi_request_id == row.id).order_by(FoiExport.id)
+    ).all()
+    return FoiRequestRead(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        reference=row.reference,
+        summary=row.summary,
+        received_on=row.received_on,
+        due_on=row.due_on,
+        status=row.status,
+        closed_on=row.closed_on,
+        overdue=row.status == FoiRequestStatus.OPEN.value and today > row.due_on,
+        export_ids=list(exports),
+    )
+
+
+def create_request(db: Database, principal: Principal, body: FoiRequestCreate) -> FoiRequestRead:
+    """Log a request; its due date is the twentieth working day after receipt."""
+    today = utcnow().date()
+    if body.received_on > today:
+        raise invalid("received_on", f"{body.received_on} is in the future")
+    due = foi_due_date(body.received_on, get_record_settings().extra_bank_holidays)
+    try:
+        with db.write() as session:
+            row = FoiRequest(
+                organisation_id=principal.organisation_id,
+                reference=body.reference,
+                summary=body.summary,
+                received_on=body.received_on,
+                due_on=due,
+                created_by_id=principal.user_id,
+            )
+            session.add(row)
+            session.flush()
+            record_event(
+                session,
+                actor_user_id=principal.user_id,
+                organisation_id=principal.organisation_id,
+                action="foi_request.created",
+                entity_type="foi_request",
+                entity_id=row.id,
+                before=None,
+                after={"reference": row.reference, "received_on": row.received_on, "due_on": due},
+            )
+            return _request_read(session, row, today)
+    except IntegrityError as exc:
+        raise ProblemError(
+            409, f"An FOI request with reference {body.reference!r} is already registered."
+        ) from exc
+
+
+def _own_request(session: Session, principal: Principal, request_id: int) -> FoiRequest:
+    row = session.get(FoiRequest, request_id)
+    if row is None or row.organisation_id != principal.organisation_id:
+        raise not_found("FOI request", request_id)
+    return row
+
+
+def get_request(db: Database, principal: Principal, request_id: int) -> FoiRequestRead:
+    """One register entry of the caller's organisation."""
+    with db.read() as session:
+        return _request_read(session, _own_request(session, principal, request_id), utcnow().date())
+
+
+def list_requests(
+    db: Database, principal: Principal, page: int, size: int, status: str | None
+) -> Page[FoiRequestRead]:
+    """The register, soonest due first."""
+    today = utcnow().date()
+    with db.read() as session:
+        query = select(FoiRequest).where(FoiRequest.organisation_id == principal.organisation_id)
+        if status is not None:
+            query = query.where(FoiRequest.status == status)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(FoiRequest.due_on, FoiRequest.id).offset((page - 1) * size).limit(size)
+        ).all()
+        return Page(
+            items=[_request_read(session, r, today) for r in rows],
+            total_items=total,
+            total_pages=(total + size - 1) // size,
+            page_number=page,
+            size=size,
+        )
+
+
+def update_request(
+    db: Database, principal: Principal, request_id: int, body: FoiRequestUpdate
+) -> FoiRequestRead:
+    """Answer, withdraw or reopen a request."""
+    today = utcnow().date()
+    with db.write() as session:
+        row = _own_request(session, principal, request_id)
+        before = {"status": row.status, "closed_on": row.closed_on}
+        closed_on = None if body.status == "open" else (body.closed_on or today)
+        if closed_on is not None and closed_on < row.received_on:
+            raise invalid("closed_on", f"{closed_on} is before the request was received")
+        row.status = body.status
+        row.closed_on = closed_on
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=principal.user_id,
+            organisation_id=principal.organisation_id,
+            action="foi_request.updated",
+            entity_type="foi_request",
+            entity_id=row.id,
+            before=before,
+            after={"status": row.status, "closed_on": row.closed_on},
+        )
+        return _request_read(session, row, today)
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One redacted document as released."""
+
+    id: int
+    kind: str
+    source_key: str
+    occurred_at: str
+    organisation_id: int | None
+    other_organisation_id: int | None
+    referral_id: int | None
+    text: str
+    counts: dict[str, int]
+
+
+def _documents(
+    session: Session, principal: Principal, body: ExportCreate
+) -> Sequence[SearchDocument]:
+    scope = scope_of(principal)
+    filters = SearchFilters(
+        date_from=body.date_from, date_to=body.date_to, referral_id=body.referral_id
+    )
+    statement = apply_scope(select(SearchDocument), scope, filters)
+    if body.organisation_ids:
+        ids = body.organisation_ids
+        statement = statement.where(
+            SearchDocument.organisation_id.in_(ids) | SearchDocument.other_organisation_id.in_(ids)
+        )
+    terms = query_terms(body.keywords)
+    if terms:
+        condition, _rank = match_clause(session, terms)
+        statement = statement.where(condition)
+    rows = session.scalars(
+        statement.order_by(SearchDocument.occurred_at, SearchDocument.id).limit(
+            MAX_EXPORT_ITEMS + 1
+        )
+    ).all()
+    if len(rows) > MAX_EXPORT_ITEMS:
+        raise ProblemError(
+            422,
+            f"The export would hold more than {MAX_EXPORT_ITEMS} documents; narrow the dates, "
+            "organisations or keywords.",
+        )
+    return rows
+
+
+def _redact_twice(text: str, known: Any, today: date) -> Redaction:
+    """Redact, then redact the result again so nothing a first pass uncovered survives."""
+    first = redact(text, known, today=today)
+    second = redact(first.text, known, today=today)
+    if not second.counts:
+        return first
+    merged = Counter(first.counts)
+    merged.update(second.counts)
+    return Redaction(second.text, dict(merged))
+
+
+def build_items(session: Session, documents: Sequence[SearchDocument]) -> list[ExportItem]:
+    """Redact each document with everything personal known about the people involved."""
+    referral_ids = {d.referral_id for d in documents if d.referral_id is not None}
+    organisation_ids = {
+        o for d in documents for o in (d.organisation_id, d.other_organisation_id) if o is not None
+    }
+    known = known_for_referrals(session, referral_ids).merged(
+        staff_names(session, organisation_ids)
+    )
+    items = []
+    for document in documents:
+        result = _redact_twice(document.body, known, document.occurred_at.date())
+        items.append(
+            ExportItem(
+                id=document.id,
+                kind=document.kind,
+                source_key=document.source_key,
+                occurred_at=document.occurred_at.isoformat(),
+                organisation_id=document.organisation_id,
+                other_organisation_id=document.other_organisation_id,
+                referral_id=document.referral_id,
+                text=result.text,
+                counts=dict(result.counts),
+            )
+        )
+    return items
+
+
+_FIELDS = (
+    "id", "kind", "source_key", "occurred_at", "organisation_id", "other_organisation_id",
+    "referral_id", "text",
+)  # fmt: skip
+
+
+def _csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in fields})
+    return buffer.getvalue().encode("utf-8")
+
+
+def _html(meta: dict[str, Any], items: list[ExportItem], totals: dict[str, int]) -> bytes:
+    esc = html.escape
+    by_kind = Counter(item.kind for item in items)
+    rows = "\n".join(
+        f"<tr><td>{esc(i.occurred_at[:19].replace('T', ' '))}</td><td>{esc(i.kind)}</td>"
+        f"<td>{i.referral_id or ''}</td><td>{esc(i.text)}</td></tr>"
+        for i in items
+    )
+    redactions = (
+        "\n".join(
+            f"<tr><td>{esc(k.replace('_', ' '))}</td><td>{v}</td></tr>"
+            for k, v in sorted(totals.items())
+        )
+        or "<tr><td colspan='2'>Nothing needed removing.</td></tr>"
+    )
+    kinds = ", ".join(f"{n} {esc(k)}" for k, n in sorted(by_kind.items())) or "none"
+    params = esc(json.dumps(meta["parameters"], sort_keys=True))
+    reference = meta["foi_request_reference"]
+    request = f"for request {esc(str(reference))}" if reference else ""
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>FOI export {meta["export_id"]}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:.3em;
+vertical-align:top;text-align:left}}</style></head>
+<body><h1>Freedom of Information export {meta["export_id"]}</h1>
+<p>Made {esc(meta["created_at"])} for organisation {meta["organisation_id"]}
+{request}.
+Search: <code>{params}</code>.</p>
+<p>{len(items)} documents: {kinds}.</p>
+<h2>Personal data removed</h2>
+<p>Names, phone numbers, e-mail addresses, dates of birth, addresses and full postcodes
+(reduced to their district) were removed under FOIA section 40. The counts below say what
+was removed; <code>redaction-log.csv</code> says from which document.</p>
+<table><tr><th>Category</th><th>Items removed</th></tr>{redactions}</table>
+<h2>Documents</h2>
+<table><tr><th>When (UTC)</th><th>Kind</th><th>Referral</th><th>Text</th></tr>
+{rows}</table></body></html>
+"""
+    return page.encode("utf-8")
+
+
+def pack(meta: dict[str, Any], items: list[ExportItem]) -> tuple[bytes, dict[str, int]]:
+    """The ZIP (CSV, JSON, HTML summary, redaction log, manifest) and redaction totals."""
+    totals: Counter[str] = Counter()
+    log_rows: list[dict[str, Any]] = []
+    for item in items:
+        totals.update(item.counts)
+        for category, count in sorted(item.counts.items()):
+            log_rows.append(
+                {"source_key": item.source_key, "field": "text", "category": category,
+                 "count": count}
+            )  # fmt: skip
+    records = [{k: getattr(item, k) for k in _FIELDS} for item in items]
+    files = {
+        "record.csv": _csv(records, _FIELDS),
+        "record.json": json.dumps(
+            {"export": meta, "items": records}, indent=2, ensure_ascii=False
+        ).encode("utf-8"),
+        "redaction-log.csv": _csv(log_rows, ("source_key", "field", "category", "count")),
+        "redaction-log.json": json.dumps(
+            {"totals": dict(sorted(totals.items())), "entries": log_rows}, indent=2
+        ).encode("utf-8"),
+        "summary.html": _html(meta, items, dict(totals)),
+    }
+    manifest = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+    files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue(), dict(totals)
+
+
+def _export_read(row: FoiExport) -> ExportRead:
+    return ExportRead(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        foi_request_id=row.foi_request_id,
+        created_at=row.created_at,
+        parameters=row.parameters,
+        item_count=row.item_count,
+        redaction_counts=row.redaction_counts,
+        sha256=row.sha256,
+        download_url=f"/foi/exports/{row.id}/download",
+    )
+
+
+def create_export(db: Database, principal: Principal, body: ExportCreate) -> ExportRead:
+    """Build, store and audit a redacted export of the record in the caller's scope."""
+    with db.write() as session:
+        request = None
+        if body.foi_request_id is not None:
+            request = _own_request(session, principal, body.foi_request_id)
+        documents = _documents(session, principal, body)
+        items = build_items(session, documents)
+        parameters = body.model_dump(mode="json")
+        row = FoiExport(
+            organisation_id=principal.organisation_id,
+            foi_request_id=body.foi_request_id,
+            created_by_id=principal.user_id,
+            parameters=parameters,
+            item_count=len(items),
+            redaction_counts={},
+            sha256="",
+            content=b"",
+        )
+        session.add(row)
+        session.flush()
+        meta = {
+            "export_id": row.id,
+            "organisation_id": principal.organisation_id,
+            "created_at": row.created_at.isoformat(),
+            "foi_request_reference": request.reference if request else None,
+            "parameters": parameters,
+        }
+        content, totals = pack(meta, items)
+        row.content = content
+        row.sha256 = hashlib.sha256(content).hexdigest()
+        row.redaction_counts = totals
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=principal.user_id,
+            organisation_id=principal.organisation_id,
+            action="foi_export.created",
+            entity_type="foi_export",
+            entity_id=row.id,
+            before=None,
+            after={
+                "foi_request_id": row.foi_request_id,
+                "item_count": row.item_count,
+                "sha256": row.sha256,
+                "redaction_counts": totals,
+            },
+        )
+        return _export_read(row)
+
+
+def _own_export(session: Session, principal: Principal, export_id: int) -> FoiExport:
+    row = session.get(FoiExport, export_id)
+    if row is None or row.organisation_id != principal.organisation_id:
+        raise not_found("FOI export", export_id)
+    return row
+
+
+def get_export(db: Database, principal: Principal, export_id: int) -> ExportRead:
+    """An export's description."""
+    with db.read() as session:
+        return _export_read(_own_export(session, principal, export_id))
+
+
+def export_content(db: Database, principal: Principal, export_id: int) -> bytes:
+    """The ZIP as released."""
+    with db.read() as session:
+        return _own_export(session, principal, export_id).content

@@ -1,0 +1,126 @@
+"""Keep FOI search current with the service's notes and decisions, without the service asking.
+
+A Session ``after_flush`` hook indexes, in the same transaction, every referral note
+(``referral_personal.notes``), offer decision (status, explanation, decline reason and note)
+and match-run decision (reason and explanation) that an ORM flush wrote. Rows written with
+bulk Core statements bypass the hook; ``reindex_all`` (``foodmatch audit reindex``) catches up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event, select
+from sqlalchemy.orm import Session
+
+from api.record.people import household, known_for_referrals
+from api.record.search import index_document
+from api.record.tables import DocumentKind
+from api.tables import MatchRun, MatchRunItem, Offer, Provider, Referral, ReferralPersonal, utcnow
+
+
+def _council_of(connection: Connection, referral_id: int) -> int | None:
+    return connection.scalar(select(Referral.organisation_id).where(Referral.id == referral_id))
+
+
+def _charity_of(connection: Connection, provider_id: int | None) -> int | None:
+    if provider_id is None:
+        return None
+    return connection.scalar(select(Provider.organisation_id).where(Provider.id == provider_id))
+
+
+def index_note(connection: Connection, personal: ReferralPersonal) -> None:
+    """Index a referral's free-text notes, redacted with the household's own details."""
+    if not personal.notes:
+        return
+    index_document(
+        connection,
+        kind=DocumentKind.NOTE,
+        source_key=f"note:{personal.referral_id}",
+        organisation_id=_council_of(connection, personal.referral_id),
+        other_organisation_id=None,
+        referral_id=personal.referral_id,
+        occurred_at=utcnow(),
+        body=personal.notes,
+        known=household(personal.name, personal.phone, personal.address, personal.postcode),
+    )
+
+
+def offer_text(offer: Offer) -> str:
+    """The decision an offer records, in words."""
+    parts = [f"Offer {offer.status.value if offer.status else ''}", offer.explanation or ""]
+    if offer.decline_reason is not None:
+        parts.append(f"declined: {offer.decline_reason.value.replace('_', ' ')}")
+    if offer.decline_note:
+        parts.append(offer.decline_note)
+    return ". ".join(p for p in parts if p)
+
+
+def index_offer(connection: Connection, offer: Offer) -> None:
+    """Index an offer's decision text, redacted with the household's details."""
+    index_document(
+        connection,
+        kind=DocumentKind.DECISION,
+        source_key=f"offer:{offer.id}",
+        organisation_id=_council_of(connection, offer.referral_id),
+        other_organisation_id=_charity_of(connection, offer.provider_id),
+        referral_id=offer.referral_id,
+        occurred_at=offer.updated_at or utcnow(),
+        body=offer_text(offer),
+        known=known_for_referrals(connection, [offer.referral_id]),
+    )
+
+
+def index_match_item(connection: Connection, item: MatchRunItem) -> None:
+    """Index the engine's decision for one referral (generated text, still redacted)."""
+    council = connection.scalar(
+        select(MatchRun.organisation_id).where(MatchRun.id == item.match_run_id)
+    )
+    index_document(
+        connection,
+        kind=DocumentKind.DECISION,
+        source_key=f"match:{item.id}",
+        organisation_id=council,
+        other_organisation_id=_charity_of(connection, item.provider_id),
+        referral_id=item.referral_id,
+        occurred_at=utcnow(),
+        body=f"Match run {item.match_run_id}: {item.reason.replace('_', ' ')}. {item.explanation}",
+    )
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    touched = [*session.new, *session.dirty]
+    if not any(isinstance(o, ReferralPersonal | Offer | MatchRunItem) for o in touched):
+        return
+    connection = session.connection()
+    for obj in touched:
+        if obj in session.deleted:
+            continue
+        if isinstance(obj, ReferralPersonal):
+            index_note(connection, obj)
+        elif isinstance(obj, Offer):
+            index_offer(connection, obj)
+        elif isinstance(obj, MatchRunItem):
+            index_match_item(connection, obj)
+
+
+def install() -> None:
+    """Register the hook (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def reindex_all(session: Session) -> int:
+    """Index every note and decision already in the database; returns how many."""
+    connection = session.connection()
+    count = 0
+    for personal in session.scalars(select(ReferralPersonal)):
+        index_note(connection, personal)
+        count += 1
+    for offer in session.scalars(select(Offer)):
+        index_offer(connection, offer)
+        count += 1
+    for item in session.scalars(select(MatchRunItem)):
+        index_match_item(connection, item)
+        count += 1
+    return count

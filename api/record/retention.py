@@ -1,0 +1,350 @@
+"""Retention, right to erasure and subject access for one household.
+
+Erasure removes a household's personal data everywhere the record holds it: the
+``referral_personal`` row (name, phone, address, postcode, notes) and the searchable copy of
+the notes, the text of messages in the referral's threads and of organisation-wide messages
+that mention the household (redacted), other search documents, decline notes and stored
+idempotent responses. What remains is the anonymised
+record: the referral's matching fields (household size, needs, district, urgency), offers,
+decisions and the audit chain, which never held personal data by value and so still verifies.
+A tombstone (``erasures``) and an audit event say when, why and by whom.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.auth import Principal
+from api.db import Database
+from api.problems import conflict, not_found
+from api.record.audit import format_timestamp, record_event
+from api.record.people import known_for_referrals
+from api.record.redaction import NOTHING_KNOWN, KnownPersonalData, redact
+from api.record.schemas import ErasureRead
+from api.record.settings import get_record_settings
+from api.record.tables import (
+    AuditEvent,
+    DocumentKind,
+    Erasure,
+    ErasureReason,
+    Message,
+    MessageThread,
+    SearchDocument,
+    ThreadKind,
+)
+from api.tables import (
+    IdempotencyKey,
+    Offer,
+    Referral,
+    ReferralPersonal,
+    ReferralStatus,
+    utcnow,
+)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same instant ``months`` calendar months earlier (day clamped to the month's end)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def _mentions(text: str, known: KnownPersonalData) -> bool:
+    """Whether ``text`` holds any of the known data (not merely pattern-like data)."""
+    return redact(text, known).counts != redact(text, NOTHING_KNOWN).counts
+
+
+def erase_household(
+    session: Session,
+    *,
+    referral_id: int,
+    reason: ErasureReason,
+    actor_user_id: int | None,
+    organisation_id: int | None,
+    actor_label: str | None = None,
+) -> ErasureRead:
+    """Erase one household's personal data inside the caller's write transaction."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise not_found("referral", referral_id)
+    if session.scalar(select(Erasure.id).where(Erasure.referral_id == referral_id)):
+        raise conflict(f"The personal data of referral {referral_id} was already erased.")
+    known = known_for_referrals(session, [referral_id])
+    now = utcnow()
+
+    thread_ids = list(
+        session.scalars(select(MessageThread.id).where(MessageThread.referral_id == referral_id))
+    )
+    org_thread_ids = list(
+        session.scalars(
+            select(MessageThread.id).where(
+                MessageThread.kind == ThreadKind.ORGANISATION.value,
+                MessageThread.council_organisation_id == referral.organisation_id,
+            )
+        )
+    )
+    for thread in session.scalars(
+        select(MessageThread).where(MessageThread.id.in_(thread_ids + org_thread_ids))
+    ):
+        if _mentions(thread.subject, known):
+            thread.subject = redact(thread.subject, known).text
+    changed_keys: set[str] = set()
+    messages_redacted = 0
+    for message in session.scalars(
+        select(Message).where(Message.thread_id.in_(thread_ids + org_thread_ids))
+    ):
+        in_referral_thread = message.thread_id in thread_ids
+        if not in_referral_thread and not _mentions(message.body, known):
+            continue
+        message.body = redact(message.body, known, today=message.created_at.date()).text
+        message.redacted_at = now
+        changed_keys.add(f"message:{message.id}")
+        messages_redacted += 1
+
+    # Notes live in the personal table, so their searchable copy goes with it: redaction
+    # cannot catch everything free text may say about a household (health, family).
+    session.execute(
+        delete(SearchDocument).where(
+            SearchDocument.referral_id == referral_id,
+            SearchDocument.kind == DocumentKind.NOTE.value,
+        )
+    )
+    documents_redacted = 0
+    documents = session.scalars(
+        select(SearchDocument).where(
+            (SearchDocument.referral_id == referral_id)
+            | SearchDocument.source_key.in_(sorted(changed_keys))
+        )
+    )
+    for document in documents:
+        today = document.occurred_at.date()
+        document.body = redact(document.body, known, today=today).text
+        document.body_redacted = redact(document.body_redacted, known, today=today).text
+        documents_redacted += 1
+
+    for offer in session.scalars(select(Offer).where(Offer.referral_id == referral_id)):
+        if offer.decline_note:
+            offer.decline_note = redact(offer.decline_note, known).text
+
+    for stored in session.scalars(
+        select(IdempotencyKey).where(IdempotencyKey.organisation_id == referral.organisation_id)
+    ):
+        if isinstance(stored.response_body, dict) and stored.response_body.get("id") == referral_id:
+            session.delete(stored)
+
+    session.flush()
+    session.execute(delete(ReferralPersonal).where(ReferralPersonal.referral_id == referral_id))
+    event = record_event(
+        session,
+        actor_user_id=actor_user_id,
+        organisation_id=organisation_id,
+        action="personal_data.erased",
+        entity_type="referral",
+        entity_id=referral_id,
+        before=None,
+        after={
+            "reason": reason.value,
+            "messages_redacted": messages_redacted,
+            "documents_redacted": documents_redacted,
+        },
+        actor_label=actor_label,
+    )
+    session.add(
+        Erasure(
+            referral_id=referral_id,
+            reason=reason.value,
+            erased_at=now,
+            erased_by_id=actor_user_id,
+            audit_event_id=event.id,
+        )
+    )
+    session.flush()
+    return ErasureRead(
+        referral_id=referral_id,
+        reason="request" if reason is ErasureReason.REQUEST else "retention",
+        erased_at=now,
+        audit_event_id=event.id,
+        messages_redacted=messages_redacted,
+        documents_redacted=documents_redacted,
+    )
+
+
+def _own_referral(session: Session, principal: Principal, referral_id: int) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.organisation_id != principal.organisation_id:
+        raise not_found("referral", referral_id)
+    return referral
+
+
+def erase_on_request(db: Database, principal: Principal, referral_id: int) -> ErasureRead:
+    """Right to erasure, asked of an administrator of the referring council."""
+    with db.write() as session:
+        _own_referral(session, principal, referral_id)
+        return erase_household(
+            session,
+            referral_id=referral_id,
+            reason=ErasureReason.REQUEST,
+            actor_user_id=principal.user_id,
+            organisation_id=principal.organisation_id,
+        )
+
+
+def due_for_erasure(
+    session: Session, *, now: datetime, months: int, organisation_id: int | None = None
+) -> list[int]:
+    """Closed (fulfilled) referrals untouched for ``months`` whose data is not yet erased."""
+    cutoff = months_before(now, months)
+    erased = select(Erasure.referral_id)
+    query = select(Referral.id).where(
+        Referral.status == ReferralStatus.FULFILLED,
+        Referral.updated_at <= cutoff,
+        Referral.id.not_in(erased),
+    )
+    if organisation_id is not None:
+        query = query.where(Referral.organisation_id == organisation_id)
+    return list(session.scalars(query.order_by(Referral.id)))
+
+
+def run_retention(
+    db: Database,
+    *,
+    now: datetime | None = None,
+    months: int | None = None,
+    organisation_id: int | None = None,
+    actor_user_id: int | None = None,
+) -> list[int]:
+    """Erase every household whose retention period has passed; one transaction each."""
+    moment = now or utcnow()
+    period = months if months is not None else get_record_settings().retention_months
+    with db.read() as session:
+        due = due_for_erasure(session, now=moment, months=period, organisation_id=organisation_id)
+    erased = []
+    for referral_id in due:
+        with db.write() as session:
+            if session.scalar(select(Erasure.id).where(Erasure.referral_id == referral_id)):
+                continue  # erased meanwhile by another run
+            erase_household(
+                session,
+                referral_id=referral_id,
+                reason=ErasureReason.RETENTION,
+                actor_user_id=actor_user_id,
+                organisation_id=organisation_id,
+                actor_label="retention" if actor_user_id is None else None,
+            )
+        erased.append(referral_id)
+    return erased
+
+
+def subject_access_report(
+    session: Session, referral_id: int, *, actor_user_id: int | None, organisation_id: int | None
+) -> dict[str, Any]:
+    """Everything the record holds about one household, unredacted, and audit the disclosure."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise not_found("referral", referral_id)
+    personal = session.get(ReferralPersonal, referral_id)
+    thread_ids = list(
+        session.scalars(select(MessageThread.id).where(MessageThread.referral_id == referral_id))
+    )
+    erasure = session.scalar(select(Erasure).where(Erasure.referral_id == referral_id))
+    report: dict[str, Any] = {
+        "generated_at": format_timestamp(utcnow()),
+        "referral": {
+            "id": referral.id,
+            "organisation_id": referral.organisation_id,
+            "household_size": referral.household_size,
+            "dietary": referral.dietary_tags,
+            "urgency": referral.urgency,
+            "district": referral.outcode,
+            "needs_delivery": referral.needs_delivery,
+            "consent_to_share": referral.consent_to_share,
+            "status": referral.status.value,
+            "created_at": format_timestamp(referral.created_at),
+        },
+        "personal_data": None
+        if personal is None
+        else {
+            "name": personal.name,
+            "phone": personal.phone,
+            "address": personal.address,
+            "postcode": personal.postcode,
+            "notes": personal.notes,
+        },
+        "offers": [
+            {
+                "id": o.id,
+                "provider_id": o.provider_id,
+                "status": o.status.value,
+                "explanation": o.explanation,
+                "decline_reason": o.decline_reason.value if o.decline_reason else None,
+                "decline_note": o.decline_note,
+                "created_at": format_timestamp(o.created_at),
+            }
+            for o in session.scalars(
+                select(Offer).where(Offer.referral_id == referral_id).order_by(Offer.id)
+            )
+        ],
+        "messages": [
+            {
+                "id": m.id,
+                "thread_id": m.thread_id,
+                "author_organisation_id": m.author_organisation_id,
+                "created_at": format_timestamp(m.created_at),
+                "body": m.body,
+            }
+            for m in session.scalars(
+                select(Message).where(Message.thread_id.in_(thread_ids)).order_by(Message.id)
+            )
+        ],
+        "audit_events": [
+            {
+                "id": e.id,
+                "occurred_at": format_timestamp(e.occurred_at),
+                "action": e.action,
+                "organisation_id": e.organisation_id,
+                "entity": f"{e.entity_type}:{e.entity_id}",
+            }
+            for e in session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.referral_id == referral_id)
+                .order_by(AuditEvent.id)
+            )
+        ],
+        "erasure": None
+        if erasure is None
+        else {"reason": erasure.reason, "erased_at": format_timestamp(erasure.erased_at)},
+    }
+    record_event(
+        session,
+        actor_user_id=actor_user_id,
+        organisation_id=organisation_id,
+        action="personal_data.subject_access",
+        entity_type="referral",
+        entity_id=referral_id,
+        before=None,
+        after={"messages": len(report["messages"]), "offers": len(report["offers"])},
+        actor_label=None if actor_user_id is not None else "cli",
+    )
+    return report
+
+
+def subject_access(db: Database, principal: Principal, referral_id: int) -> dict[str, Any]:
+    """Subject access for a household of the administrator's own council."""
+    with db.write() as session:
+        _own_referral(session, principal, referral_id)
+        return subject_access_report(
+            session,
+            referral_id,
+            actor_user_id=principal.user_id,
+            organisation_id=principal.organisation_id,
+        )

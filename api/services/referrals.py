@@ -1,0 +1,196 @@
+"""Referrals: submit (idempotently), list and read, in the caller's organisation's view."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api import convert, minimise
+from api import repository as repo
+from api.auth import Principal
+from api.config import Settings
+from api.db import Database
+from api.problems import ProblemError, invalid, not_found
+from api.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead
+from api.services.views import referral_read
+from api.tables import (
+    IdempotencyKey,
+    OrganisationKind,
+    Referral,
+    ReferralPersonal,
+    ReferralStatus,
+    utcnow,
+)
+
+CREATE_OPERATION = "POST /referrals"
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A response to send: status, JSON body, and whether it replays an earlier one."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def _fingerprint(body: ReferralCreate) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _replay(
+    session: Session, principal: Principal, key: str, fingerprint: str, settings: Settings
+) -> Stored | None:
+    """The stored response for ``key``, if it exists and is still fresh."""
+    row = session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.organisation_id == principal.organisation_id,
+            IdempotencyKey.key == key,
+        )
+    )
+    if row is None:
+        return None
+    if row.created_at < utcnow() - timedelta(hours=settings.idempotency_hours):
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+        session.flush()
+        return None
+    if row.operation != CREATE_OPERATION or row.fingerprint != fingerprint:
+        raise ProblemError(
+            409,
+            "Idempotency-Key was already used with a different request; use a new key.",
+            kind="idempotency-key-reused",
+            reason="idempotency_key_reused",
+        )
+    return Stored(row.status_code, dict(row.response_body), replayed=True)
+
+
+def create_referral(
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    body: ReferralCreate,
+    idempotency_key: str | None,
+) -> Stored:
+    """Store a new referral (or replay the first response to the same Idempotency-Key)."""
+    if principal.organisation_kind is not OrganisationKind.COUNCIL:
+        raise ProblemError(403, "Only a council's caseworkers submit referrals.")
+    located = convert.locate(body.postcode)
+    if located is None:
+        raise invalid("postcode", f"{body.postcode!r} is not a known UK postcode district")
+    latitude, longitude, outcode = located
+    fingerprint = _fingerprint(body)
+    try:
+        with db.write() as session:
+            if idempotency_key is not None:
+                earlier = _replay(session, principal, idempotency_key, fingerprint, settings)
+                if earlier is not None:
+                    return earlier
+            referral = Referral(
+                organisation_id=principal.organisation_id,
+                created_by_id=principal.user_id,
+                household_size=body.household_size,
+                dietary=";".join(body.dietary),
+                urgency=body.urgency,
+                outcode=outcode,
+                latitude=latitude,
+                longitude=longitude,
+                max_travel_km=body.max_travel_km,
+                needs_delivery=body.needs_delivery,
+                consent_to_share=body.consent_to_share,
+                status=ReferralStatus.OPEN,
+            )
+            session.add(referral)
+            session.flush()
+            personal = ReferralPersonal(
+                referral_id=referral.id,
+                name=body.name,
+                phone=body.phone,
+                address=body.address,
+                postcode=body.postcode,
+                notes=body.notes,
+            )
+            session.add(personal)
+            session.flush()
+            out = referral_read(referral, personal, None).model_dump(mode="json")
+            if idempotency_key is not None:
+                session.add(
+                    IdempotencyKey(
+                        organisation_id=principal.organisation_id,
+                        key=idempotency_key,
+                        operation=CREATE_OPERATION,
+                        fingerprint=fingerprint,
+                        status_code=201,
+                        response_body=out,
+                    )
+                )
+                session.flush()
+            return Stored(201, out)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+    # Another request with the same key committed first: answer with its response.
+    with db.read() as session:
+        earlier = _replay(session, principal, idempotency_key, fingerprint, settings)
+    if earlier is None:  # pragma: no cover - the conflicting row vanished (expired meanwhile)
+        raise ProblemError(409, "A request with this Idempotency-Key is in progress; retry.")
+    return earlier
+
+
+def list_referrals(
+    db: Database,
+    principal: Principal,
+    page: int,
+    size: int,
+    status: ReferralStatus | None,
+) -> Page[ReferralRead | ReferralForCharity]:
+    """The caller's referrals: a council's own, or (minimised) those offered to a charity."""
+    with db.read() as session:
+        items: list[ReferralRead | ReferralForCharity] = []
+        if principal.organisation_kind is OrganisationKind.CHARITY:
+            offers, total = repo.paginate(
+                session, repo.charity_visible_offers(principal.organisation_id), page, size
+            )
+            for offer in offers:
+                referral = repo.get_referral(session, offer.referral_id, with_personal=True)
+                assert referral is not None
+                items.append(minimise.for_charity(referral, offer, referral.personal))
+        else:
+            referrals, total = repo.paginate(
+                session, repo.council_referrals(principal.organisation_id, status), page, size
+            )
+            offers_by_ref = repo.offers_for_referrals(session, [r.id for r in referrals])
+            items.extend(referral_read(r, r.personal, offers_by_ref.get(r.id)) for r in referrals)
+    return Page(
+        items=items,
+        total_items=total,
+        total_pages=(total + size - 1) // size,
+        page_number=page,
+        size=size,
+    )
+
+
+def get_referral(
+    db: Database, principal: Principal, referral_id: int
+) -> ReferralRead | ReferralForCharity:
+    """One referral in the caller's view; 404 if the caller's organisation may not see it."""
+    with db.read() as session:
+        referral = repo.get_referral(session, referral_id, with_personal=True)
+        if referral is None:
+            raise not_found("referral", referral_id)
+        if principal.organisation_kind is OrganisationKind.CHARITY:
+            offer = repo.charity_offer_for_referral(session, referral_id, principal.organisation_id)
+            if offer is None:
+                raise not_found("referral", referral_id)
+            return minimise.for_charity(referral, offer, referral.personal)
+        if referral.organisation_id != principal.organisation_id:
+            raise not_found("referral", referral_id)
+        offer_now = repo.offers_for_referrals(session, [referral.id]).get(referral.id)
+        return referral_read(referral, referral.personal, offer_now)

@@ -1,0 +1,209 @@
+"""Templates, the words pages use for codes, and the headers every page is sent with."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.web.security import Viewer
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+"""Sent with every page: only this site's scripts and styles, never framed, never cached."""
+
+DIETARY_LABELS = {
+    "halal": "Halal",
+    "kosher": "Kosher",
+    "vegetarian": "Vegetarian",
+    "vegan": "Vegan",
+    "gluten_free": "Gluten free",
+    "dairy_free": "Dairy free",
+    "nut_free": "Nut free",
+    "diabetic": "Suitable for diabetes",
+    "baby": "Baby food and formula",
+}
+
+URGENCY_LABELS = {
+    "emergency": "Emergency (no food today)",
+    "urgent": "Urgent (within 2 days)",
+    "standard": "Standard (this week)",
+}
+
+STATUS_LABELS = {
+    "open": "Waiting for a place",
+    "offered": "Offered",
+    "accepted": "Accepted",
+    "fulfilled": "Food received",
+    "declined": "Declined",
+    "collected": "Collected",
+    "delivered": "Delivered",
+    "no_show": "Did not arrive",
+}
+
+STATUS_TAGS = {
+    "open": "tag--grey",
+    "offered": "tag--blue",
+    "accepted": "tag--green",
+    "fulfilled": "tag--green",
+    "declined": "tag--red",
+    "collected": "tag--green",
+    "delivered": "tag--green",
+    "no_show": "tag--red",
+}
+
+DECLINE_LABELS = {
+    "no_stock": "We have run out of stock",
+    "no_capacity": "We have no places left",
+    "cannot_meet_dietary": "We cannot meet the dietary needs",
+    "out_of_area": "The household is outside our area",
+    "household_unreachable": "We cannot reach the household",
+    "other": "Another reason",
+}
+
+REASON_LABELS = {
+    "matched": "Matched",
+    "no_provider_in_reach": "No site within reach",
+    "dietary_unavailable": "No site has the dietary stock",
+    "not_eligible": "Not in any site's service area",
+    "capacity_exhausted": "Every site in reach is full",
+    "declined_before": "Declined by the site before",
+    "not_open": "Placed by another request",
+}
+
+ROLE_LABELS = {
+    "caseworker": "Caseworker",
+    "charity": "Charity",
+    "planner": "Planner",
+    "foi_officer": "FOI officer",
+    "admin": "Administrator",
+}
+
+KPI_LABELS = {
+    "status": "Engine status",
+    "households": "Households referred",
+    "people": "People referred",
+    "matched_emergency": "Emergency households matched",
+    "matched_urgent": "Urgent households matched",
+    "matched_standard": "Standard households matched",
+    "matched_total": "Households matched",
+    "unmatched_emergency": "Emergency households not matched",
+    "unmatched_urgent": "Urgent households not matched",
+    "unmatched_standard": "Standard households not matched",
+    "share_households_served": "Share of households served",
+    "share_people_served": "Share of people served",
+    "distance_mean_km": "Mean distance (km)",
+    "distance_p90_km": "90th percentile distance (km)",
+    "distance_max_km": "Longest distance (km)",
+    "total_distance_km": "Total distance (km)",
+    "capacity_total": "Places offered by all sites",
+    "utilisation": "Share of places used",
+    "providers_at_capacity": "Sites at capacity",
+    "district_served_rate_min": "Lowest district served rate",
+    "district_served_rate_max": "Highest district served rate",
+    "district_served_rate_spread": "Gap between districts",
+    "worst_served_district": "Worst-served district",
+}
+
+
+NOTICES = {
+    "signed-out": "You have signed out.",
+    "referral-sent": "Referral submitted.",
+    "placed": "A place has been booked for this household.",
+    "message-sent": "Message sent.",
+    "accepted": "Offer accepted. The household's contact details are shown if they agreed.",
+    "declined": "Offer declined. The household will be offered a place elsewhere if one is free.",
+    "outcome": "Outcome recorded.",
+    "capacity": "This week's capacity has been saved.",
+    "matched": "Matching has run over every waiting referral.",
+    "request-logged": "FOI request added to the register.",
+    "request-answered": "FOI request marked as answered.",
+}
+"""Confirmation messages, chosen by a code in the address (never text from the address)."""
+
+
+def _label(table: dict[str, str]) -> Any:
+    def lookup(value: object) -> str:
+        key = getattr(value, "value", value)
+        return table.get(str(key), str(key).replace("_", " ").capitalize())
+
+    return lookup
+
+
+def _when(value: datetime | date | None) -> str:
+    """A date or time the way GOV.UK writes it: 5 January 2026, 2:30pm."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        hour = value.hour % 12 or 12
+        suffix = "am" if value.hour < 12 else "pm"
+        return f"{value.day} {value:%B %Y}, {hour}:{value:%M}{suffix}"
+    return f"{value.day} {value:%B %Y}"
+
+
+def _km(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} km"
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "svg"], default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+environment.filters.update(
+    dietary=_label(DIETARY_LABELS),
+    urgency=_label(URGENCY_LABELS),
+    status=_label(STATUS_LABELS),
+    status_tag=lambda v: STATUS_TAGS.get(str(getattr(v, "value", v)), "tag--grey"),
+    decline=_label(DECLINE_LABELS),
+    reason=_label(REASON_LABELS),
+    role=_label(ROLE_LABELS),
+    kpi=_label(KPI_LABELS),
+    when=_when,
+    km=_km,
+)
+environment.globals.update(
+    DIETARY_LABELS=DIETARY_LABELS,
+    URGENCY_LABELS=URGENCY_LABELS,
+    DECLINE_LABELS=DECLINE_LABELS,
+    DECLINE_OPTIONS=[(k, v, "") for k, v in DECLINE_LABELS.items()],
+)
+
+
+def render(
+    request: Request,
+    template: str,
+    viewer: Viewer | None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` as a page for ``viewer`` with the standard headers."""
+    errors = context.get("errors") or {}
+    context.setdefault("errors", errors)
+    context.setdefault("notice", NOTICES.get(request.query_params.get("done", "")))
+    context.setdefault("title", "foodmatch")
+    body = environment.get_template(template).render(
+        request=request, viewer=viewer, path=request.url.path, **context
+    )
+    return HTMLResponse(
+        body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
+    )

@@ -1,0 +1,36 @@
+// foodmatch pages: small enhancements only. Every form works without this file.
+(function () {
+  "use strict";
+
+  // Move focus to the error summary so screen readers announce the problems at once.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    // Links in the summary put focus on the field (and show its label), not just scroll.
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("a[href^='#']");
+      if (!link) { return; }
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      if (!target) { return; }
+      event.preventDefault();
+      var group = target.closest(".form-group") || target;
+      group.scrollIntoView();
+      target.focus({ preventScroll: true });
+    });
+  }
+
+  // Stop a second press of a button from sending the same form twice.
+  document.querySelectorAll("[data-prevent-double-click]").forEach(function (button) {
+    var form = button.form;
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "yes" && event.submitter === button) { event.preventDefault(); }
+      if (event.submitter === button) { form.dataset.sent = "yes"; }
+    });
+  });
+
+  // A running scenario: check again every few seconds until it has finished.
+  if (document.querySelector("[data-refresh-while-running]")) {
+    window.setTimeout(function () { window.location.reload(); }, 3000);
+  }
+})();

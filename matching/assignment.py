@@ -1,0 +1,537 @@
+"""A generic capacitated assignment model and its exact solution with OR-Tools.
+
+Items (households) choose at most one arc (a provider, by a mode) at an integer cost; rows
+(a provider's parcels, people, delivery slots, a dietary stock) cap a weighted sum of the
+chosen arcs. The objective is lexicographic: first the most items of the highest rank, then
+of the next, ..., then the least total cost.
+
+How it is solved, fastest first, each step exact where it claims to be:
+
+1. *Preprocessing*: an arc heavier than one of its rows is dropped (it can never fit); a row
+   whose arcs together can never exceed it is dropped (it can never bind).
+2. *Network*: when every remaining row has unit weights and each bin's rows nest (a laminar
+   family), the model is a min-cost flow (item -> deepest row -> parent row -> sink, plus an
+   "unmatched" arc per item). Rank rewards are spaced by ``S > (rows + 1) * max cost``: a
+   simple residual cycle changes at most one matched item in and one out, and reroutes at most
+   ``rows + 1`` items, so no cost saving can outweigh one rank step. The weighted optimum is
+   therefore the lexicographic optimum, proven.
+3. *Relaxation certificate*: otherwise the flow over a laminar subset of the rows is a
+   relaxation. When its optimum happens to satisfy every row, it is optimal for the full model.
+4. *Staged MIP*: otherwise a repaired version of the relaxed solution seeds a mixed-integer
+   model (SCIP) solved tier by tier (count per rank, then cost), with the time left. Counts the
+   relaxation already proved unbeatable are fixed without a solve.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from ortools.graph.python import min_cost_flow
+from ortools.linear_solver import pywraplp
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+_COST_CEILING = 2**62
+
+
+@dataclass(frozen=True)
+class AssignmentModel:
+    """Items, arcs and capacity rows (sparse incidence: ``entry_row``, ``entry_arc``, weight).
+
+    ``item_rank`` >= 1 (larger is more important); ``arc_cost`` >= 0; every row belongs to one
+    bin (``row_bin``) and holds only arcs of that bin (``arc_bin``).
+    """
+
+    n_items: int
+    item_rank: IntArray
+    arc_item: IntArray
+    arc_bin: IntArray
+    arc_cost: IntArray
+    row_bin: IntArray
+    row_capacity: IntArray
+    entry_row: IntArray
+    entry_arc: IntArray
+    entry_weight: IntArray
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arc_item.size)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_capacity.size)
+
+
+@dataclass(frozen=True)
+class AssignmentSolution:
+    """The chosen arc per item (``-1`` = unmatched) and what is proven about it.
+
+    ``proven`` is True when the choice is lexicographically optimal. ``rank_bound`` maps each
+    rank to an upper bound on the items of that rank any solution could match (from the
+    relaxation); ``cost_bound`` a lower bound on the cost when it is known.
+    """
+
+    chosen: IntArray
+    proven: bool
+    method: str
+    rank_bound: dict[int, int] = field(default_factory=dict)
+    cost_bound: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Deadline:
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.perf_counter() + max(seconds, 0.0)
+
+    def left(self) -> float | None:
+        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
+
+
+def solve_assignment(
+    model: AssignmentModel, *, time_limit: float | None = None, mip_solver: str = "SCIP"
+) -> AssignmentSolution:
+    """Lexicographically optimal assignment, or the best found within ``time_limit`` seconds.
+
+    Never raises for an empty or infeasible model: every item may stay unmatched.
+    """
+    deadline = _Deadline(time_limit)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if model.n_items == 0 or model.n_arcs == 0:
+        return AssignmentSolution(np.full(model.n_items, -1, dtype=np.int64), True, "empty")
+    arc_alive, row_alive = _prune(model)
+    family, laminar = _laminar_family(model, arc_alive, row_alive)
+    timings["presolve"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    chosen = _min_cost_flow(model, arc_alive, family)
+    timings["flow"] = time.perf_counter() - started
+    rank_bound = _rank_counts(model, chosen)
+    if laminar:
+        return AssignmentSolution(chosen, True, "min-cost flow", rank_bound, None, timings)
+    if not _violated_rows(model, chosen, row_alive).size:
+        return AssignmentSolution(
+            chosen, True, "min-cost flow (relaxation feasible)", rank_bound, None, timings
+        )
+
+    started = time.perf_counter()
+    best = _repair(model, chosen, arc_alive, row_alive)
+    timings["repair"] = time.perf_counter() - started
+    started = time.perf_counter()
+    proven = True
+    violated_bins = set(model.row_bin[_violated_rows(model, chosen, row_alive)].tolist())
+    component = _components(model, arc_alive)
+    troubled = sorted({int(component[b]) for b in violated_bins})
+    for label in troubled:
+        inside = arc_alive & (component[model.arc_bin] == label)
+        stages = _Stages(model, inside, row_alive, best, deadline, mip_solver)
+        stages.run(sorted(rank_bound, reverse=True))
+        best = stages.best
+        proven = proven and stages.proven
+        for key, seconds in stages.times.items():
+            timings[f"mip.{key}"] = timings.get(f"mip.{key}", 0.0) + seconds
+    timings["mip"] = time.perf_counter() - started
+    method = (
+        f"min-cost flow + LP-guided staged MIP ({mip_solver}) on {len(troubled)} of "
+        f"{int(component.max()) + 1} components"
+    )
+    return AssignmentSolution(
+        best, proven, method, _rank_counts(model, best) if proven else rank_bound, None, timings
+    )
+
+
+def _components(model: AssignmentModel, arc_alive: BoolArray) -> IntArray:
+    """Connected component of every bin, bins linked through items that can reach both."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_bins = int(model.arc_bin.max()) + 1 if model.n_arcs else 0
+    n_bins = max(n_bins, int(model.row_bin.max()) + 1 if model.n_rows else 0)
+    arcs = np.flatnonzero(arc_alive)
+    size = model.n_items + n_bins
+    graph = coo_matrix(
+        (np.ones(arcs.size), (model.arc_item[arcs], model.n_items + model.arc_bin[arcs])),
+        shape=(size, size),
+    )
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels[model.n_items :], dtype=np.int64)
+
+
+def _prune(model: AssignmentModel) -> tuple[BoolArray, BoolArray]:
+    """Drop arcs that cannot fit alone, then rows that can never bind."""
+    too_heavy = model.entry_weight > model.row_capacity[model.entry_row]
+    arc_alive = np.ones(model.n_arcs, dtype=bool)
+    arc_alive[model.entry_arc[too_heavy]] = False
+    live_entry = arc_alive[model.entry_arc]
+    load = np.bincount(
+        model.entry_row[live_entry],
+        weights=model.entry_weight[live_entry].astype(np.float64),
+        minlength=model.n_rows,
+    )
+    row_alive = load > model.row_capacity
+    return arc_alive, row_alive
+
+
+def _laminar_family(
+    model: AssignmentModel, arc_alive: BoolArray, row_alive: BoolArray
+) -> tuple[dict[int, int], bool]:
+    """Choose unit-weight rows that nest within each bin; map each to its parent row (-1 = root).
+
+    Returns the family and whether it holds every live row (then the model is a network).
+    """
+    live = row_alive[model.entry_row] & arc_alive[model.entry_arc]
+    rows_e, arcs_e, weights_e = (
+        model.entry_row[live],
+        model.entry_arc[live],
+        model.entry_weight[live],
+    )
+    unit_row = np.ones(model.n_rows, dtype=bool)
+    unit_row[rows_e[weights_e != 1]] = False
+    members: dict[int, set[int]] = {}
+    for row, arc in zip(rows_e.tolist(), arcs_e.tolist(), strict=True):
+        members.setdefault(row, set()).add(arc)
+    by_bin: dict[int, list[int]] = {}
+    for row in members:
+        by_bin.setdefault(int(model.row_bin[row]), []).append(row)
+
+    family: dict[int, int] = {}
+    complete = True
+    for rows in by_bin.values():
+        kept: list[int] = []
+        for row in sorted(rows, key=lambda r: (-len(members[r]), r)):
+            if not unit_row[row]:
+                complete = False
+                continue
+            mine = members[row]
+            if all(mine <= members[k] or not (mine & members[k]) for k in kept):
+                parents = [k for k in kept if mine <= members[k]]
+                family[row] = min(parents, key=lambda k: len(members[k])) if parents else -1
+                kept.append(row)
+            else:
+                complete = False
+    return family, complete
+
+
+def _rank_weights(model: AssignmentModel, arc_alive: BoolArray, n_rows: int) -> IntArray:
+    """Reward per rank (index = rank) spaced so that ranks are strictly lexicographic."""
+    costs = model.arc_cost[arc_alive]
+    step = (n_rows + 1) * (int(costs.max()) if costs.size else 0) + 1
+    top = int(model.item_rank.max())
+    return np.arange(top + 1, dtype=np.int64) * step
+
+
+def _min_cost_flow(
+    model: AssignmentModel, arc_alive: BoolArray, family: dict[int, int]
+) -> IntArray:
+    """Lexicographic optimum of the network over ``family`` (a relaxation if not every row)."""
+    n = model.n_items
+    rows = np.fromiter(family.keys(), dtype=np.int64, count=len(family))
+    node_of_row = np.full(model.n_rows, -1, dtype=np.int64)
+    node_of_row[rows] = n + np.arange(rows.size)
+    sink = n + rows.size
+
+    arcs = np.flatnonzero(arc_alive)
+    # Each arc enters the smallest family row that contains it (or goes straight to the sink).
+    entry_node = np.full(model.n_arcs, sink, dtype=np.int64)
+    in_family = node_of_row[model.entry_row] >= 0
+    if in_family.any():
+        sizes = np.bincount(model.entry_row[in_family], minlength=model.n_rows)
+        e_row, e_arc = model.entry_row[in_family], model.entry_arc[in_family]
+        order = np.lexsort((sizes[e_row], e_arc))
+        e_row, e_arc = e_row[order], e_arc[order]
+        first = np.ones(e_arc.size, dtype=bool)
+        first[1:] = e_arc[1:] != e_arc[:-1]
+        entry_node[e_arc[first]] = node_of_row[e_row[first]]
+
+    weights = _rank_weights(model, arc_alive, rows.size)
+    has_arc = np.zeros(n, dtype=bool)
+    has_arc[model.arc_item[arcs]] = True
+    items = np.flatnonzero(has_arc)
+    parent_node = np.array(
+        [sink if family[int(r)] < 0 else node_of_row[family[int(r)]] for r in rows], dtype=np.int64
+    )
+    tails = np.concatenate([model.arc_item[arcs], items, node_of_row[rows]])
+    heads = np.concatenate([entry_node[arcs], np.full(items.size, sink), parent_node])
+    caps = np.concatenate(
+        [np.ones(arcs.size + items.size, dtype=np.int64), model.row_capacity[rows]]
+    )
+    costs = np.concatenate(
+        [model.arc_cost[arcs], weights[model.item_rank[items]], np.zeros(rows.size, np.int64)]
+    )
+    if costs.size and int(costs.max()) * (sink + 2) >= _COST_CEILING:
+        raise OverflowError("costs too large for an exact flow: use a coarser distance unit")
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[items] = 1
+    supplies[sink] = -items.size
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    chosen = np.full(n, -1, dtype=np.int64)
+    if status != flow.OPTIMAL:  # pragma: no cover - balanced by construction
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    used = flow.flows(np.arange(arcs.size)) > 0
+    chosen[model.arc_item[arcs[used]]] = arcs[used]
+    return chosen
+
+
+def _rank_counts(model: AssignmentModel, chosen: IntArray) -> dict[int, int]:
+    ranks = model.item_rank[chosen >= 0]
+    return {int(r): int((ranks == r).sum()) for r in np.unique(model.item_rank)}
+
+
+def _row_loads(model: AssignmentModel, chosen: IntArray) -> npt.NDArray[np.float64]:
+    picked = np.zeros(model.n_arcs, dtype=bool)
+    picked[chosen[chosen >= 0]] = True
+    on = picked[model.entry_arc]
+    loads: npt.NDArray[np.float64] = np.asarray(
+        np.bincount(
+            model.entry_row[on],
+            weights=model.entry_weight[on].astype(np.float64),
+            minlength=model.n_rows,
+        ),
+        dtype=np.float64,
+    )
+    return loads
+
+
+def _violated_rows(model: AssignmentModel, chosen: IntArray, row_alive: BoolArray) -> IntArray:
+    over = (_row_loads(model, chosen) > model.row_capacity) & row_alive
+    return np.flatnonzero(over)
+
+
+def _repair(
+    model: AssignmentModel, chosen: IntArray, arc_alive: BoolArray, row_alive: BoolArray
+) -> IntArray:
+    """A feasible solution near ``chosen``: evict from overfull rows, then refill greedily.
+
+    Evicts the least important, then most costly, items of each overfull row; then places
+    unmatched items (most important first) on their cheapest arc with room in every row.
+    """
+    result = chosen.copy()
+    load = _row_loads(model, result)
+    rows_of_arc: dict[int, list[tuple[int, int]]] = {}
+    for row, arc, weight in zip(
+        model.entry_row.tolist(), model.entry_arc.tolist(), model.entry_weight.tolist(), strict=True
+    ):
+        if row_alive[row]:
+            rows_of_arc.setdefault(arc, []).append((row, weight))
+    arcs_of_row: dict[int, list[int]] = {}
+    for arc, pairs in rows_of_arc.items():
+        for row, _ in pairs:
+            arcs_of_row.setdefault(row, []).append(arc)
+    capacity = model.row_capacity.astype(np.float64)
+
+    def unassign(item: int) -> None:
+        arc = int(result[item])
+        for row, weight in rows_of_arc.get(arc, []):
+            load[row] -= weight
+        result[item] = -1
+
+    for row in _violated_rows(model, result, row_alive).tolist():
+        holders = [a for a in arcs_of_row.get(row, []) if result[model.arc_item[a]] == a]
+        holders.sort(
+            key=lambda a: (int(model.item_rank[model.arc_item[a]]), -int(model.arc_cost[a]))
+        )
+        while load[row] > capacity[row] and holders:
+            unassign(int(model.arc_item[holders.pop(0)]))
+
+    arcs = np.flatnonzero(arc_alive)
+    order = np.lexsort((model.arc_cost[arcs], -model.item_rank[model.arc_item[arcs]]))
+    for arc in arcs[order].tolist():
+        item = int(model.arc_item[arc])
+        if result[item] >= 0:
+            continue
+        pairs = rows_of_arc.get(arc, [])
+        if all(load[row] + weight <= capacity[row] for row, weight in pairs):
+            for row, weight in pairs:
+                load[row] += weight
+            result[item] = arc
+    return result
+
+
+class _Stages:
+    """The exact tier-by-tier search for a model whose rows are not a network.
+
+    Each stage optimises one objective (the count of one rank, highest first; then the cost)
+    with the earlier stages' optima held as constraints. A stage is settled by the cheapest
+    proof that works: the LP bound (GLOP) when the incumbent already meets it; otherwise a
+    small MIP over the LP's support improves the incumbent, LP reduced costs fix every arc that
+    cannot appear in a better solution, and SCIP proves the optimum over the arcs that remain.
+    """
+
+    def __init__(
+        self,
+        model: AssignmentModel,
+        arc_alive: BoolArray,
+        row_alive: BoolArray,
+        start: IntArray,
+        deadline: _Deadline,
+        solver_id: str,
+    ) -> None:
+        self.model = model
+        self.deadline = deadline
+        self.solver_id = solver_id
+        self.arcs = np.flatnonzero(arc_alive)
+        self.in_scope = arc_alive.copy()
+        self.items = np.zeros(model.n_items, dtype=bool)
+        self.items[model.arc_item[self.arcs]] = True
+        self.rank_of_arc = model.item_rank[model.arc_item]
+        live = row_alive[model.entry_row] & arc_alive[model.entry_arc]
+        self.rows: dict[int, list[tuple[int, int]]] = {}
+        for row, arc, weight in zip(
+            model.entry_row[live].tolist(),
+            model.entry_arc[live].tolist(),
+            model.entry_weight[live].tolist(),
+            strict=True,
+        ):
+            self.rows.setdefault(row, []).append((arc, weight))
+        self.floors: dict[int, int] = {}
+        self.best = start.copy()
+        self.proven = True
+        self.times: dict[str, float] = {}
+
+    def _time(self, key: str, seconds: float) -> None:
+        self.times[key] = self.times.get(key, 0.0) + seconds
+
+    def _solver(
+        self, kind: str, arcs: IntArray, objective: npt.NDArray[np.float64], maximise: bool
+    ) -> tuple[pywraplp.Solver, list[pywraplp.Variable], IntArray]:
+        """A model over ``arcs`` with every live row and the fixed stage floors."""
+        solver = pywraplp.Solver.CreateSolver(kind)
+        if solver is None:  # pragma: no cover - bundled with OR-Tools
+            raise RuntimeError(f"solver {kind} is not available")
+        model = self.model
+        index = np.full(model.n_arcs, -1, dtype=np.int64)
+        index[arcs] = np.arange(arcs.size)
+        if kind == "GLOP":
+            x = [solver.NumVar(0.0, 1.0, "") for _ in range(arcs.size)]
+        else:
+            x = [solver.BoolVar("") for _ in range(arcs.size)]
+        by_item: dict[int, list[int]] = {}
+        for k, item in enumerate(model.arc_item[arcs].tolist()):
+            by_item.setdefault(item, []).append(k)
+        for ks in by_item.values():
+            if len(ks) > 1:
+                solver.Add(solver.Sum([x[k] for k in ks]) <= 1)
+        for row, terms in self.rows.items():
+            kept = [(int(index[a]), w) for a, w in terms if index[a] >= 0]
+            load = sum(w for _, w in kept)
+            if load > model.row_capacity[row]:
+                solver.Add(solver.Sum([w * x[k] for k, w in kept]) <= int(model.row_capacity[row]))
+        ranks = self.rank_of_arc[arcs]
+        for rank, floor in self.floors.items():
+            solver.Add(solver.Sum([x[k] for k in np.flatnonzero(ranks == rank).tolist()]) >= floor)
+        obj = solver.Objective()
+        for var, c in zip(x, objective.tolist(), strict=True):
+            if c:
+                obj.SetCoefficient(var, c)
+        if maximise:
+            obj.SetMaximization()
+        else:
+            obj.SetMinimization()
+        return solver, x, index
+
+    def _solve(self, solver: pywraplp.Solver, key: str) -> int | None:
+        left = self.deadline.left()
+        if left is not None:
+            if left <= 0:
+                return None
+            solver.SetTimeLimit(max(int(left * 1000), 1))
+        params = pywraplp.MPSolverParameters()
+        if solver.IsMip():
+            # Proof means proof: no relative gap tolerance (objectives are integers).
+            params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+        mark = time.perf_counter()
+        status = int(solver.Solve(params))
+        self._time(key, time.perf_counter() - mark)
+        return status
+
+    def _mip(
+        self, arcs: IntArray, objective: npt.NDArray[np.float64], maximise: bool, key: str
+    ) -> bool:
+        """Solve the MIP over ``arcs``; keep a better answer; True if proven optimal there."""
+        mark = time.perf_counter()
+        solver, x, index = self._solver(self.solver_id, arcs, objective[arcs], maximise)
+        values = np.zeros(arcs.size)
+        picked = self.best[self.best >= 0]
+        inside = index[picked] >= 0
+        values[index[picked[inside]]] = 1.0
+        if inside.all():
+            solver.SetHint(x, values.tolist())
+        self._time(key + ".build", time.perf_counter() - mark)
+        status = self._solve(solver, key)
+        if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            chosen = self.best.copy()
+            chosen[self.items] = -1
+            taken = np.array([v.solution_value() > 0.5 for v in x], dtype=bool)
+            chosen[self.model.arc_item[arcs[taken]]] = arcs[taken]
+            if _lex_key(self.model, chosen) < _lex_key(self.model, self.best):
+                self.best = chosen
+        return bool(status == pywraplp.Solver.OPTIMAL)
+
+    def _neighbourhood(self, values: npt.NDArray[np.float64], cheapest: int = 3) -> IntArray:
+        """The LP's support, the incumbent, and every item's ``cheapest`` arcs: a small MIP
+        that usually holds a near-optimal solution."""
+        keep = np.zeros(self.model.n_arcs, dtype=bool)
+        keep[self.arcs[values > 1e-6]] = True
+        keep[self.best[self.best >= 0]] = True
+        order = np.lexsort((self.model.arc_cost[self.arcs], self.model.arc_item[self.arcs]))
+        items = self.model.arc_item[self.arcs[order]]
+        first = np.searchsorted(items, items)
+        keep[self.arcs[order][np.arange(items.size) - first < cheapest]] = True
+        return np.flatnonzero(keep)
+
+    def _value(self, objective: npt.NDArray[np.float64]) -> float:
+        chosen = self.best[self.best >= 0]
+        return float(objective[chosen[self.in_scope[chosen]]].sum())
+
+    def stage(self, objective: npt.NDArray[np.float64], maximise: bool, name: str) -> float:
+        """Settle one stage; returns its optimum (or the best found at the time limit)."""
+        sign = 1.0 if maximise else -1.0
+        mark = time.perf_counter()
+        lp, x, _ = self._solver("GLOP", self.arcs, objective[self.arcs], maximise)
+        self._time(f"{name}.lp.build", time.perf_counter() - mark)
+        status = self._solve(lp, f"{name}.lp")
+        if status != pywraplp.Solver.OPTIMAL:
+            self.proven = False
+            return self._value(objective)
+        bound = lp.Objective().Value()
+        tolerance = 1e-6 * max(1.0, abs(bound))
+        # Objectives are integral, so the LP bound rounds toward the incumbent's side.
+        limit = math.floor(bound + tolerance) if maximise else math.ceil(bound - tolerance)
+        if sign * (self._value(objective) - limit) >= 0:
+            return self._value(objective)
+        values = np.array([v.solution_value() for v in x])
+        self._mip(self._neighbourhood(values), objective, maximise, f"{name}.support")
+        if sign * (self._value(objective) - limit) >= 0:
+            return self._value(objective)
+        # Reduced-cost fixing: an arc whose reduced cost alone eats the remaining gap cannot
+        # be part of any better solution, so the proof only needs the arcs that remain.
+        reduced = np.array([v.reduced_cost() for v in x]) * sign
+        gap = sign * (bound - self._value(objective))
+        keep = (values > 1e-6) | (-reduced < gap - 1.0 + 2 * tolerance + 1e-6)
+        if not self._mip(self.arcs[keep], objective, maximise, f"{name}.mip"):
+            self.proven = False
+        return self._value(objective)
+
+    def run(self, ranks: list[int]) -> None:
+        for rank in ranks:
+            objective = (self.rank_of_arc == rank).astype(np.float64)
+            count = self.stage(objective, True, f"rank{rank}")
+            self.floors[rank] = round(count)
+        self.stage(self.model.arc_cost.astype(np.float64), False, "cost")
+
+
+def _lex_key(model: AssignmentModel, chosen: IntArray) -> tuple[int, ...]:
+    """Smaller is better: minus the count per rank (highest first), then the total cost."""
+    matched = chosen >= 0
+    ranks = model.item_rank[matched]
+    counts = [-int((ranks == r).sum()) for r in sorted(set(model.item_rank.tolist()), reverse=True)]
+    return (*counts, int(model.arc_cost[chosen[matched]].sum()))

@@ -1,0 +1,45 @@
+"""Side-by-side summaries of match results (the demo's and benchmarks' table)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from matching.models import MatchResult, Problem, Reason, Urgency
+
+_UNMATCHED = [r for r in Reason if r is not Reason.MATCHED]
+
+
+def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd.DataFrame:
+    """One column per result: matched per tier, people served, distance, unmatched by reason."""
+    totals = {u: sum(1 for r in problem.referrals if r.urgency is u) for u in Urgency}
+    sizes = {r.referral_id: r.household_size for r in problem.referrals}
+    people_total = sum(sizes.values())
+    columns: dict[str, list[str]] = {}
+    index: list[str] = []
+    for name, result in results.items():
+        matched = [m for m in result.matches if m.matched]
+        km = sum(float(m.distance_km or 0.0) for m in matched)
+        people = sum(sizes[m.referral_id] for m in matched)
+        rows: list[tuple[str, str]] = []
+        for urgency in Urgency:
+            count = getattr(result.matched, urgency.value)
+            rows.append((f"{urgency.value} matched", f"{count} / {totals[urgency]}"))
+        rows.append(("households matched", f"{len(matched)} / {len(problem.referrals)}"))
+        rows.append(("people served", f"{people} / {people_total}"))
+        rows.append(("total km", f"{km:,.1f}"))
+        rows.append(("mean km", f"{km / len(matched):.2f}" if matched else "-"))
+        unmatched = result.unmatched_by_reason
+        for reason in _UNMATCHED:
+            rows.append((f"unmatched: {reason.value}", str(unmatched.get(reason.value, 0))))
+        rows.append(("status", result.status.value))
+        index = [label for label, _ in rows]
+        columns[name] = [value for _, value in rows]
+    return pd.DataFrame(columns, index=index)
+
+
+def comparison_table(problem: Problem, results: Mapping[str, MatchResult]) -> str:
+    """:func:`comparison_frame` as a plain-text table."""
+    frame = comparison_frame(problem, results)
+    return frame.to_string()

@@ -1,0 +1,237 @@
+"""FOI search, export and register through HTTP; canary personal data never leaks."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import date
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from api.db import Database
+from api.record.audit import verify_chain
+from api.record.tables import AuditEvent
+from api.tables import Offer, ReferralPersonal, Role
+from tests.api.conftest import World, add_referral
+from tests.api.record.canaries import Canary, canary, filler, leaks
+
+FOI, ADMIN, CW, CH = Role.FOI_OFFICER, Role.ADMIN, Role.CASEWORKER, Role.CHARITY
+
+
+def seed_canary(client: TestClient, world: World, db: Database, item: Canary, layout: int,
+                gap: str) -> int:  # fmt: skip
+    """A referral carrying the canary's data in its personal row, notes, messages and a
+    decline note; returns the referral id."""
+    referral = world.ids["referral_a"]
+    with db.write() as session:
+        personal = session.get(ReferralPersonal, referral)
+        assert personal is not None
+        personal.name = item.name
+        personal.phone = item.phone
+        personal.address = f"{item.street}, Leeds, {item.postcode}"
+        personal.postcode = item.postcode
+        personal.notes = f"{gap} " + "; ".join(item.mentions(layout))
+    text = f"{gap} " + " / ".join(item.mentions(layout + 1)) + f" email {item.email}"
+    for org, role in (("A", CW), ("X", CH)):
+        response = client.post(
+            f"/referrals/{referral}/messages", json={"body": text}, headers=world.headers(org, role)
+        )
+        assert response.status_code == 201, response.text
+    with db.write() as session:
+        offer = session.get(Offer, world.ids["offer_a"])
+        assert offer is not None
+        offer.decline_note = f"Could not reach {item.name} on {item.phone}"
+    return referral
+
+
+def export_files(client: TestClient, world: World, body: dict[str, object]) -> dict[str, str]:
+    """Make an export as A's FOI officer and return its files' text."""
+    made = client.post("/foi/exports", json=body, headers=world.headers("A", FOI))
+    assert made.status_code == 201, made.text
+    zipped = client.get(made.json()["download_url"], headers=world.headers("A", FOI))
+    assert zipped.status_code == 200
+    assert zipped.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+        return {name: archive.read(name).decode("utf-8") for name in archive.namelist()}
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(item=canary, layout=st.integers(0, 11), gap=filler)
+def test_canaries_never_reach_export_or_search(
+    client: TestClient, world: World, db: Database, item: Canary, layout: int, gap: str
+) -> None:
+    """Personal data seeded across the record (personal row, notes, messages both ways, decline
+    note) appears in no export file and no FOI officer's search result."""
+    referral = seed_canary(client, world, db, item, layout, gap)
+    files = export_files(client, world, {"referral_id": referral})
+    assert set(files) >= {"record.csv", "record.json", "summary.html", "redaction-log.csv"}
+    for name, content in files.items():
+        assert leaks(content, item) == [], name
+    for query in ["", item.name, item.name.split()[1], item.postcode, item.email, "call"]:
+        found = client.get(
+            "/foi/search", params={"q": query, "size": 100}, headers=world.headers("A", FOI)
+        )
+        assert found.status_code == 200
+        for hit in found.json()["items"]:
+            assert leaks(hit["text"], item) == [], (query, hit["kind"])
+        if query and query != "call":
+            assert found.json()["total_items"] == 0, query  # the index holds no personal data
+
+
+def test_export_contents_and_redaction_log(client: TestClient, world: World, db: Database) -> None:
+    """An export holds CSV, JSON and HTML of the same documents, and a log of counts only."""
+    seed_canary(
+        client,
+        world,
+        db,
+        Canary(
+            "Perpetua Nkemelu",
+            "07700 900321",
+            "pn@example.org",
+            "LS9 8QT",
+            date(1981, 4, 2),
+            "22 Ashgrove Road",
+        ),
+        2,
+        "note",
+    )
+    files = export_files(client, world, {"referral_id": world.ids["referral_a"]})
+    record = json.loads(files["record.json"])
+    kinds = {item["kind"] for item in record["items"]}
+    assert {"message", "note", "decision", "audit"} <= kinds
+    assert files["record.csv"].count("\n") >= len(record["items"]) + 1
+    log = json.loads(files["redaction-log.json"])
+    assert {"name", "phone", "postcode"} <= set(log["totals"])
+    assert all(
+        set(entry) == {"source_key", "field", "category", "count"} for entry in log["entries"]
+    )
+    assert "Personal data removed" in files["summary.html"]
+    assert "LS9" in files["record.csv"]  # the district stays: it is not personal
+
+
+def test_export_is_audited_and_private_to_its_council(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """The export's hash goes into the audit chain; another council's officer gets 404."""
+    made = client.post("/foi/exports", json={}, headers=world.headers("A", FOI)).json()
+    with db.read() as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "foi_export.created"))
+        assert event is not None and made["sha256"] in event.after_json
+        assert verify_chain(session).ok
+    for path in (f"/foi/exports/{made['id']}", f"/foi/exports/{made['id']}/download"):
+        assert client.get(path, headers=world.headers("B", FOI)).status_code == 404
+    assert client.post("/foi/exports", json={}, headers=world.headers("X", CH)).status_code == 403
+
+
+def test_search_is_scoped_filtered_and_paginated(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Officers find their council's record by words, filter it, page it; never others'."""
+    for number in range(3):
+        client.post(
+            f"/referrals/{world.ids['referral_a']}/messages",
+            json={"body": f"Pallet delivery number {number} arrives Thursday"},
+            headers=world.headers("A", CW),
+        )
+    client.post(
+        f"/referrals/{world.ids['referral_b']}/messages",
+        json={"body": "Pallet delivery for the other council"},
+        headers=world.headers("B", CW),
+    )
+    page = client.get(
+        "/foi/search",
+        params={"q": "pallet deliveries", "size": 2, "kind": "message"},
+        headers=world.headers("A", FOI),
+    ).json()
+    assert page["total_items"] == 3 and page["total_pages"] == 2 and len(page["items"]) == 2
+    assert all(hit["organisation_id"] == world.orgs["A"] for hit in page["items"])
+    other = client.get(
+        "/foi/search", params={"q": "pallet", "referral_id": world.ids["referral_b"]},
+        headers=world.headers("A", FOI),
+    ).json()  # fmt: skip
+    assert other["total_items"] == 0
+    future = client.get(
+        "/foi/search", params={"q": "pallet", "date_from": "2999-01-01"},
+        headers=world.headers("A", FOI),
+    ).json()  # fmt: skip
+    assert future["total_items"] == 0
+    too_big = client.get("/foi/search", params={"size": 101}, headers=world.headers("A", FOI))
+    assert too_big.status_code == 422
+
+
+def test_admin_sees_original_text_officer_sees_redacted(client: TestClient, world: World) -> None:
+    """The authorised role (admin) reads the original; the FOI officer only the redacted."""
+    client.post(
+        f"/referrals/{world.ids['referral_a']}/messages",
+        json={"body": "Ring Mrs Ottoline Vane on 07700 900654 about pallets"},
+        headers=world.headers("A", CW),
+    )
+    params = {"q": "pallets", "kind": "message"}
+    officer = client.get("/foi/search", params=params, headers=world.headers("A", FOI)).json()
+    admin = client.get("/foi/search", params=params, headers=world.headers("A", ADMIN)).json()
+    assert "Ottoline" not in officer["items"][0]["text"] and officer["items"][0]["redacted"]
+    assert "Ottoline" in admin["items"][0]["text"] and not admin["items"][0]["redacted"]
+
+
+def test_register_due_dates_and_access(client: TestClient, world: World) -> None:
+    """The register computes the statutory due date, refuses duplicates, hides other councils'."""
+    created = client.post(
+        "/foi/requests",
+        json={"reference": "FOI-2024-117", "summary": "Food bank referrals in December",
+              "received_on": "2024-12-13"},
+        headers=world.headers("A", FOI),
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    entry = created.json()
+    assert entry["due_on"] == "2025-01-15" and entry["overdue"] is True
+    again = client.post(
+        "/foi/requests",
+        json={"reference": "FOI-2024-117", "summary": "again", "received_on": "2024-12-13"},
+        headers=world.headers("A", FOI),
+    )
+    assert again.status_code == 409
+    answered = client.patch(
+        f"/foi/requests/{entry['id']}",
+        json={"status": "answered", "closed_on": "2025-01-10"},
+        headers=world.headers("A", FOI),
+    )
+    assert answered.status_code == 200 and answered.json()["overdue"] is False
+    assert (
+        client.get(f"/foi/requests/{entry['id']}", headers=world.headers("B", FOI)).status_code
+        == 404
+    )
+    future = client.post(
+        "/foi/requests",
+        json={"reference": "F2", "summary": "s", "received_on": "2999-01-01"},
+        headers=world.headers("A", FOI),
+    )
+    assert future.status_code == 422 and "future" in future.json()["detail"]
+
+
+def test_audit_verify_endpoint(client: TestClient, world: World) -> None:
+    """Admins verify the chain over HTTP; other roles are refused."""
+    client.post(
+        f"/referrals/{world.ids['referral_a']}/messages", json={"body": "x"},
+        headers=world.headers("A", CW),
+    )  # fmt: skip
+    verified = client.get("/audit/verify", headers=world.headers("A", ADMIN))
+    assert verified.status_code == 200 and verified.json()["ok"] is True
+    assert verified.json()["checked"] >= 1
+    assert client.get("/audit/verify", headers=world.headers("A", FOI)).status_code == 403
+
+
+def test_unknown_referral_is_404_for_erasure(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Admins act only on their own council's households."""
+    other = add_referral(db, world.orgs["B"])
+    response = client.post(f"/admin/referrals/{other}/erasure", headers=world.headers("A", ADMIN))
+    assert response.status_code == 404

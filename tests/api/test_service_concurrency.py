@@ -1,0 +1,94 @@
+"""Races through a real server: the last place goes to exactly one caller; retries store once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from sqlalchemy import func, select
+
+from api.auth import issue_token
+from api.seed import add_organisation, add_user
+from api.tables import (
+    Capacity,
+    Offer,
+    OrganisationKind,
+    Referral,
+    ReferralPersonal,
+    Role,
+)
+from tests.api.conftest import PASSWORD, add_referral, add_site
+
+
+def _caseworker(db, settings, password_hash: str) -> tuple[int, dict[str, str], int]:
+    """A council with a caseworker and one charity: (charity id, auth headers, council id)."""
+    with db.write() as session:
+        council = add_organisation(session, "Council", OrganisationKind.COUNCIL)
+        charity = add_organisation(session, "Charity", OrganisationKind.CHARITY)
+        user = add_user(
+            session, council, "cw@c.test", Role.CASEWORKER, PASSWORD, password_hash=password_hash
+        )
+        session.refresh(user, ["organisation"])
+        token, _ = issue_token(user, settings)
+        return charity.id, {"Authorization": f"Bearer {token}"}, council.id
+
+
+async def _burst(base: str, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=len(requests), max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as http:
+        return await asyncio.gather(
+            *(http.request(method, url, **kwargs) for method, url, kwargs in requests)
+        )
+
+
+def test_two_hundred_racers_for_the_last_place(live_server, db, settings, password_hash) -> None:
+    """200 concurrent placements for 1 place: one 201, 199 clean 409s, never overbooked."""
+    charity_id, headers, council_id = _caseworker(db, settings, password_hash)
+    _site, capacity_id = add_site(db, charity_id, "Last Place Pantry", 1)
+    referral_ids = [add_referral(db, council_id, name=f"Racer {i}") for i in range(200)]
+
+    responses = asyncio.run(
+        _burst(
+            live_server,
+            [("POST", f"/referrals/{rid}/place", {"headers": headers}) for rid in referral_ids],
+        )
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1
+    assert statuses.count(409) == 199, statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["reason"] in {"capacity_exhausted", "no_provider_in_reach"}
+    with db.read() as session:
+        capacity = session.get(Capacity, capacity_id)
+        assert capacity is not None
+        assert capacity.parcels_booked == 1
+        assert session.scalar(select(func.count()).select_from(Offer)) == 1
+
+
+def test_fifty_identical_retries_store_one_referral(
+    live_server, db, settings, password_hash
+) -> None:
+    """50 concurrent POSTs with one Idempotency-Key create one referral and return one answer."""
+    _charity, headers, _council = _caseworker(db, settings, password_hash)
+    body = {
+        "household_size": 3,
+        "urgency": "urgent",
+        "postcode": "LS6 1AA",
+        "consent_to_share": False,
+        "name": "Retry Household",
+    }
+    keyed = {**headers, "Idempotency-Key": "retry-7f3c"}
+
+    responses = asyncio.run(
+        _burst(live_server, [("POST", "/referrals", {"json": body, "headers": keyed})] * 50)
+    )
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len({r.text for r in responses}) == 1
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Referral)) == 1
+        assert session.scalar(select(func.count()).select_from(ReferralPersonal)) == 1

@@ -1,0 +1,242 @@
+"""The engine's answers: optimal, feasible, complete, explained."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from matching.models import Mode, Problem, Provider, Reason, Referral, SolveStatus, Urgency
+from matching.solver import solve
+from tests.matching.oracle import (
+    assignment_of,
+    brute_force,
+    expected_reason,
+    feasible,
+    lex_key,
+    limits_respected,
+    pair_mode,
+    problems,
+)
+
+HERE = (53.8, -1.55)
+
+
+def referral(rid: str, km_east: float = 0.0, **kw: object) -> Referral:
+    """A referral ``km_east`` km east of a fixed point in Leeds."""
+    fields: dict[str, object] = {
+        "referral_id": rid,
+        "latitude": HERE[0],
+        "longitude": HERE[1] + km_east / 65.6,
+        "household_size": 1,
+        "urgency": Urgency.STANDARD,
+    }
+    fields.update(kw)
+    return Referral(**fields)  # type: ignore[arg-type]
+
+
+def provider(pid: str, km_east: float = 0.0, **kw: object) -> Provider:
+    fields: dict[str, object] = {
+        "provider_id": pid,
+        "name": f"{pid} Food Bank",
+        "latitude": HERE[0],
+        "longitude": HERE[1] + km_east / 65.6,
+        "capacity": 1,
+    }
+    fields.update(kw)
+    return Provider(**fields)  # type: ignore[arg-type]
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_optimal_on_small_instances_against_brute_force(problem: Problem) -> None:
+    """The engine's answer is the lexicographic optimum found by enumerating every assignment."""
+    result = solve(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    got = lex_key(problem, assignment_of(problem, result))
+    best = brute_force(problem)
+    assert got[:3] == best[:3]
+    assert got[3] == pytest.approx(best[3], abs=1e-4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_referrals=7, max_providers=3, tight=True))
+def test_optimal_on_tight_generalised_instances(problem: Problem) -> None:
+    """With people limits everywhere (a generalised assignment) the answer is still optimal."""
+    result = solve(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    got = lex_key(problem, assignment_of(problem, result))
+    best = brute_force(problem)
+    assert got[:3] == best[:3]
+    assert got[3] == pytest.approx(best[3], abs=1e-4)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_referrals=25, max_providers=6))
+def test_invariants_hold(problem: Problem) -> None:
+    """Only feasible pairs, every limit respected, one row per referral, contract reason codes."""
+    result = solve(problem)
+    assert [m.referral_id for m in result.matches] == [r.referral_id for r in problem.referrals]
+    assignment = assignment_of(problem, result)
+    assert limits_respected(problem, assignment)
+    for i, (r, j) in enumerate(zip(problem.referrals, assignment, strict=True)):
+        match = result.matches[i]
+        assert match.reason is expected_reason(problem, i, j is not None)
+        assert match.explanation
+        if j is not None:
+            site = problem.providers[j]
+            assert feasible(r, site)
+            assert match.mode is pair_mode(r, site)
+    assert result.matched.total == sum(a is not None for a in assignment)
+
+
+def test_empty_inputs_give_empty_results() -> None:
+    """No referrals, or no providers, is a result, not an error."""
+    assert solve(Problem((), ())).matches == ()
+    lonely = solve(Problem((referral("R1"),), ()))
+    assert lonely.status is SolveStatus.OPTIMAL
+    assert lonely.matches[0].reason is Reason.NO_PROVIDER_IN_REACH
+
+
+def test_emergency_beats_any_number_of_standard_households() -> None:
+    """One emergency outranks several standard households sharing its only provider."""
+    problem = Problem(
+        (
+            referral("S1", urgency=Urgency.STANDARD),
+            referral("S2", urgency=Urgency.STANDARD, household_size=1),
+            referral("E1", 4.0, urgency=Urgency.EMERGENCY, household_size=3),
+        ),
+        (provider("P1", 0.0, capacity=2, people_capacity=3),),
+    )
+    result = solve(problem)
+    assert [m.reason for m in result.matches] == [
+        Reason.CAPACITY_EXHAUSTED,
+        Reason.CAPACITY_EXHAUSTED,
+        Reason.MATCHED,
+    ]
+
+
+def test_shortest_total_travel_among_equal_coverage() -> None:
+    """With the same households served, the engine picks the least total distance."""
+    problem = Problem(
+        (referral("A", 0.0), referral("B", 2.0)),
+        (provider("P0", 0.5), provider("P2", 2.1)),
+    )
+    result = solve(problem)
+    assert [m.provider_id for m in result.matches] == ["P0", "P2"]
+
+
+def test_better_than_greedy_when_order_misleads() -> None:
+    """A nearest-first choice would strand a household that the optimum serves."""
+    problem = Problem(
+        (referral("A", 1.0, max_travel_km=5.0), referral("B", 0.0, max_travel_km=0.5)),
+        (provider("Near", 0.0), provider("Far", 4.0)),
+    )
+    result = solve(problem)
+    assert result.matched.total == 2
+    assert [m.provider_id for m in result.matches] == ["Far", "Near"]
+
+
+def test_delivery_only_to_households_that_need_it() -> None:
+    """A delivering site delivers within its radius and slots; collectors still collect."""
+    problem = Problem(
+        (
+            referral("D1", 3.0, needs_delivery=True),
+            referral("D2", 3.0, needs_delivery=True),
+            referral("C1", 0.2),
+        ),
+        (provider("P", 0.0, capacity=3, delivery_capacity=1, delivery_radius_km=5.0),),
+    )
+    result = solve(problem)
+    modes = {m.referral_id: (m.reason, m.mode) for m in result.matches}
+    assert modes["C1"] == (Reason.MATCHED, Mode.COLLECT)
+    assert sorted(r for r, _ in (modes["D1"], modes["D2"])) == sorted(
+        [Reason.MATCHED, Reason.CAPACITY_EXHAUSTED]
+    )
+
+
+def test_reason_codes_in_contract_order() -> None:
+    """Each unmatched referral gets the first reason that applies."""
+    problem = Problem(
+        (
+            referral("far", 30.0),
+            referral("halal", 0.0, dietary=frozenset({"halal"})),
+            referral("outside", 0.0, outcode="BD1"),
+            referral("crowded", 0.0, outcode="LS1", urgency=Urgency.STANDARD),
+            referral("first", 0.1, outcode="LS1", urgency=Urgency.EMERGENCY),
+        ),
+        (provider("P", 0.0, service_area=frozenset({"LS"})),),
+    )
+    reasons = [m.reason for m in solve(problem).matches]
+    assert reasons == [
+        Reason.NO_PROVIDER_IN_REACH,
+        Reason.DIETARY_UNAVAILABLE,
+        Reason.NOT_ELIGIBLE,
+        Reason.CAPACITY_EXHAUSTED,
+        Reason.MATCHED,
+    ]
+
+
+def test_explanations_name_nearer_providers_and_why() -> None:
+    """A matched household's explanation says why nearer sites were passed over."""
+    problem = Problem(
+        (
+            referral("R", 0.0, dietary=frozenset({"halal"}), urgency=Urgency.URGENT),
+            referral("E", 0.2, urgency=Urgency.EMERGENCY, max_travel_km=0.05),
+        ),
+        (
+            provider("Plain", 0.1, dietary={}),
+            provider("Busy", 0.2, dietary={"halal": None}),
+            provider("Hope", 1.2, dietary={"halal": None}),
+        ),
+    )
+    result = solve(problem)
+    text = result.matches[0].explanation
+    assert result.matches[0].provider_id == "Hope"
+    assert "Hope Food Bank, 1.2 km" in text
+    assert "Plain Food Bank does not stock halal" in text
+    assert "Busy Food Bank was full" in text
+
+
+def test_unmatched_explanation_lists_considered_providers() -> None:
+    """An unmatched household's explanation names the providers that were considered."""
+    problem = Problem(
+        (referral("E", 0.0, urgency=Urgency.EMERGENCY), referral("S", 0.3)),
+        (provider("Only", 0.1),),
+    )
+    loser = solve(problem).matches[1]
+    assert loser.reason is Reason.CAPACITY_EXHAUSTED
+    assert loser.considered == ("Only",)
+    assert "Only Food Bank (0.2 km) was full" in loser.explanation
+
+
+def test_people_capacity_makes_it_a_generalised_assignment() -> None:
+    """People limits are respected and still solved to proven optimality."""
+    problem = Problem(
+        tuple(
+            referral(f"R{i}", 0.1 * i, household_size=size, urgency=Urgency.STANDARD)
+            for i, size in enumerate([5, 2, 2, 2, 4, 1])
+        ),
+        (
+            provider("A", 0.0, capacity=3, people_capacity=6),
+            provider("B", 0.6, capacity=2, people_capacity=5),
+        ),
+    )
+    result = solve(problem)
+    assert result.status is SolveStatus.OPTIMAL
+    assert limits_respected(problem, assignment_of(problem, result))
+    assert lex_key(problem, assignment_of(problem, result))[:3] == brute_force(problem)[:3]
+
+
+def test_time_limit_returns_best_found_and_says_not_proven() -> None:
+    """A zero-length limit still returns a valid answer, marked as not proven optimal."""
+    problem = Problem(
+        tuple(
+            referral(f"R{i}", 0.05 * i, household_size=1 + i % 5, urgency=list(Urgency)[i % 3])
+            for i in range(60)
+        ),
+        tuple(provider(f"P{j}", 0.4 * j, capacity=4, people_capacity=7) for j in range(8)),
+    )
+    result = solve(problem, time_limit=1e-9)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.bound is not None
+    assert limits_respected(problem, assignment_of(problem, result))

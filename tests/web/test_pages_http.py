@@ -1,0 +1,132 @@
+"""Page security over plain HTTP: sessions, CSRF, roles, hidden objects, headers."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from api.web.security import SESSION_COOKIE
+from tests.web.conftest import CASEWORKER, PASSWORD, PLANNER, Server
+
+
+def _client(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def _sign_in(http: httpx.Client, email: str, next_path: str = "") -> httpx.Response:
+    form = http.get("/app/sign-in")
+    return http.post(
+        "/app/sign-in",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "csrf_token": _csrf(form.text),
+            "next": next_path,
+        },
+    )
+
+
+def _referral_count(http: httpx.Client) -> str:
+    page = http.get("/app/caseworker/referrals")
+    assert page.status_code == 200
+    found = re.search(r'<caption class="table__caption">(\d+) referral', page.text)
+    assert found
+    return found.group(1)
+
+
+def test_pages_need_sign_in_and_return_after_it(server: Server) -> None:
+    """A signed-out visitor is sent to sign in, then back to the page they asked for."""
+    with _client(server) as http:
+        response = http.get("/app/caseworker/referrals?status=open")
+        assert response.status_code == 303
+        assert (
+            response.headers["location"]
+            == "/app/sign-in?next=/app/caseworker/referrals%3Fstatus%3Dopen"
+        )
+        signed = _sign_in(http, CASEWORKER, "/app/caseworker/referrals?status=open")
+        assert signed.status_code == 303
+        assert signed.headers["location"] == "/app/caseworker/referrals?status=open"
+
+
+def test_sign_in_never_redirects_off_site(server: Server) -> None:
+    """A crafted 'next' address pointing elsewhere is ignored: the role's home is used."""
+    with _client(server) as http:
+        signed = _sign_in(http, PLANNER, "//evil.example/app/")
+        assert signed.headers["location"] == "/app/planner"
+
+
+def test_sign_in_without_its_form_token_is_refused(server: Server) -> None:
+    """A sign-in posted from another site (no sign-in token) starts no session."""
+    with _client(server) as http:
+        response = http.post("/app/sign-in", data={"email": CASEWORKER, "password": PASSWORD})
+        assert response.status_code == 403
+        assert SESSION_COOKIE not in response.cookies
+
+
+def test_form_without_csrf_token_changes_nothing(server: Server) -> None:
+    """A signed-in form post without this session's CSRF token is refused and stores nothing."""
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        before = _referral_count(http)
+        answers = {
+            "postcode": "LS9 7AB", "household_size": "2", "urgency": "urgent",
+            "delivery": "collect", "max_travel_km": "5", "consent": "yes",
+        }  # fmt: skip
+        for token in (None, "forged"):
+            data = answers | ({"csrf_token": token} if token else {})
+            refused = http.post("/app/caseworker/referrals/new/confirm", data=data)
+            assert refused.status_code == 403
+            assert "The form has expired" in refused.text
+        assert _referral_count(http) == before
+
+
+def test_session_and_api_tokens_are_not_interchangeable(server: Server) -> None:
+    """The page session is no API bearer token, and an API token is no page session."""
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        session = http.cookies[SESSION_COOKIE]
+        api = http.get("/referrals", headers={"Authorization": f"Bearer {session}"})
+        assert api.status_code == 401
+        token = http.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
+        access = token.json()["access_token"]
+    with _client(server) as http:
+        http.cookies.set(SESSION_COOKIE, access, path="/app")
+        assert http.get("/app/caseworker/referrals").status_code == 303
+
+
+def test_roles_see_only_their_pages_and_objects(server: Server) -> None:
+    """A planner gets 'cannot use this page' on caseworker pages; unknown objects are 404."""
+    with _client(server) as http:
+        _sign_in(http, PLANNER)
+        wrong = http.get("/app/caseworker/referrals")
+        assert wrong.status_code == 403 and "You cannot use this page" in wrong.text
+    with _client(server) as http:
+        _sign_in(http, "charity1@charity.demo")
+        missing = http.get("/app/charity/offers/999999")
+        assert missing.status_code == 404 and "Page not found" in missing.text
+        assert missing.headers["content-type"].startswith("text/html")
+        other = http.get("/app/charity/sites/40/capacity")  # a site of another charity
+        assert other.status_code == 404
+        assert http.get("/app/charity/offers/abc").status_code == 404
+
+
+def test_pages_carry_security_headers_and_sign_out_ends_session(server: Server) -> None:
+    """Pages are sent with a strict CSP and no-store; signing out ends the session."""
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        page = http.get("/app/caseworker/referrals")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+        cookie = page.request.headers.get("cookie", "")
+        assert SESSION_COOKIE in cookie
+        out = http.post("/app/sign-out", data={"csrf_token": _csrf(page.text)})
+        assert out.status_code == 303
+        assert http.get("/app/caseworker/referrals").status_code == 303
