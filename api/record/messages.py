@@ -315,10 +315,10 @@ def post_referral_message(
             charity_id = principal.organisation_id
         elif charity_organisation_id is not None:
             if not _charity_may_see(session, charity_organisation_id, referral.id):
-                raise invalid(
-                    "charity_organisation_id",
-                    f"organisation {charity_organisation_id} has no offer for referral "
-                    f"{referral.id} it may discuss",
+                raise conflict(
+                    f"Organisation {charity_organisation_id} has no offer for referral "
+                    f"{referral.id} that it may discuss (charity_organisation_id).",
+                    reason="no_offer",
                 )
             charity_id = charity_organisation_id
         else:

@@ -48,7 +48,7 @@ def test_distance_matches_geopy_great_circle(a: float, b: float, c: float, d: fl
 @settings(max_examples=150, deadline=None)
 @given(problems(max_referrals=20, max_providers=6))
 def test_candidates_are_exactly_the_pairs_in_reach(problem: Problem) -> None:
-    """The spatial index finds every in-reach pair and no other; feasibility matches the contract."""
+    """The spatial index finds every in-reach pair and no other; feasibility per the contract."""
     found = candidate_pairs(problem)
     got = set(zip(found.ref.tolist(), found.prov.tolist(), strict=True))
     expected = {

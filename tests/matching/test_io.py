@@ -1,4 +1,4 @@
-"""Reading the contract's files: good files load, bad files are refused whole, every problem named."""
+"""Reading the contract files: good files load, bad files are refused whole, every problem named."""
 
 from __future__ import annotations
 

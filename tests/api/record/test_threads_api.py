@@ -170,3 +170,17 @@ def test_posting_is_audited_without_the_text(
         assert "Quennell" not in events[0].after_json and "900777" not in events[0].after_json
         assert events[0].referral_id == world.ids["referral_a"]
         assert verify_chain(session).ok
+
+
+def test_naming_a_charity_without_an_offer_is_a_conflict(client: TestClient, world: World) -> None:
+    """A caseworker cannot open a thread with a charity the referral was never offered to."""
+    referral = world.ids["referral_a"]
+    got = client.post(
+        f"/referrals/{referral}/messages",
+        json={"body": "Can you help?", "charity_organisation_id": world.orgs["Y"]},
+        headers=world.headers("A", CW),
+    )
+    assert got.status_code == 409, got.text
+    assert got.json()["reason"] == "no_offer"
+    listed = client.get(f"/referrals/{referral}/messages", headers=world.headers("A", CW))
+    assert listed.json()["items"] == []
