@@ -24,19 +24,23 @@ How it is solved, fastest first, each step exact where it claims to be:
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
-from ortools.linear_solver import pywraplp
+
+from matching.staged import ComponentSearch, Deadline, search_component
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _COST_CEILING = 2**62
+MAX_SEARCH_ARCS = 1_500_000
+"""Components with more live arcs than this are not searched (their LP alone would take
+minutes here): they keep the repaired flow solution, reported as not proven."""
 
 
 @dataclass(frozen=True)
@@ -84,22 +88,14 @@ class AssignmentSolution:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-class _Deadline:
-    def __init__(self, seconds: float | None) -> None:
-        self.end = None if seconds is None else time.perf_counter() + max(seconds, 0.0)
-
-    def left(self) -> float | None:
-        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
-
-
 def solve_assignment(
-    model: AssignmentModel, *, time_limit: float | None = None, mip_solver: str = "SCIP"
+    model: AssignmentModel, *, time_limit: float | None = None
 ) -> AssignmentSolution:
     """Lexicographically optimal assignment, or the best found within ``time_limit`` seconds.
 
     Never raises for an empty or infeasible model: every item may stay unmatched.
     """
-    deadline = _Deadline(time_limit)
+    deadline = Deadline(time_limit)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if model.n_items == 0 or model.n_arcs == 0:
@@ -114,7 +110,8 @@ def solve_assignment(
     rank_bound = _rank_counts(model, chosen)
     if laminar:
         return AssignmentSolution(chosen, True, "min-cost flow", rank_bound, None, timings)
-    if not _violated_rows(model, chosen, row_alive).size:
+    violated = _violated_rows(model, chosen, row_alive)
+    if not violated.size:
         return AssignmentSolution(
             chosen, True, "min-cost flow (relaxation feasible)", rank_bound, None, timings
         )
@@ -123,26 +120,61 @@ def solve_assignment(
     best = _repair(model, chosen, arc_alive, row_alive)
     timings["repair"] = time.perf_counter() - started
     started = time.perf_counter()
-    proven = True
-    violated_bins = set(model.row_bin[_violated_rows(model, chosen, row_alive)].tolist())
     component = _components(model, arc_alive)
-    troubled = sorted({int(component[b]) for b in violated_bins})
-    for label in troubled:
-        inside = arc_alive & (component[model.arc_bin] == label)
-        stages = _Stages(model, inside, row_alive, best, deadline, mip_solver)
-        stages.run(sorted(rank_bound, reverse=True))
-        best = stages.best
-        proven = proven and stages.proven
-        for key, seconds in stages.times.items():
+    troubled = sorted({int(component[b]) for b in model.row_bin[violated].tolist()})
+    entries = sp.csr_matrix(
+        (model.entry_weight.astype(np.float64), (model.entry_arc, model.entry_row)),
+        shape=(model.n_arcs, model.n_rows),
+    )
+    arcs_of = {label: np.flatnonzero(arc_alive & (component[model.arc_bin] == label))
+               for label in troubled}  # fmt: skip
+    remaining = sum(a.size for a in arcs_of.values())
+    proven = True
+    searched_labels: list[int] = []
+    cost_bound: float | None = 0.0
+    bounds: dict[int, int] = {}
+    # Largest first, each with its share of the time left.
+    for label in sorted(troubled, key=lambda k: -arcs_of[k].size):
+        arcs = arcs_of[label]
+        left = deadline.left()
+        share = None if left is None else left * arcs.size / max(remaining, 1)
+        remaining -= arcs.size
+        if arcs.size > MAX_SEARCH_ARCS:
+            proven = False
+            cost_bound = None
+            continue
+        search = ComponentSearch(model, arcs, row_alive, entries)
+        report = search_component(search, best, Deadline(share))
+        searched_labels.append(label)
+        best = report.chosen
+        proven = proven and report.proven
+        for rank, value in report.rank_bound.items():
+            bounds[rank] = bounds.get(rank, 0) + value
+        if cost_bound is not None and report.cost_bound is not None:
+            cost_bound += report.cost_bound
+        for key, seconds in report.times.items():
             timings[f"mip.{key}"] = timings.get(f"mip.{key}", 0.0) + seconds
     timings["mip"] = time.perf_counter() - started
+    searched = len(searched_labels)
     method = (
-        f"min-cost flow + LP-guided staged MIP ({mip_solver}) on {len(troubled)} of "
+        f"min-cost flow + aggregated staged LP/MIP (GLOP, SCIP) on {searched} of "
         f"{int(component.max()) + 1} components"
     )
-    return AssignmentSolution(
-        best, proven, method, _rank_counts(model, best) if proven else rank_bound, None, timings
-    )
+    if searched < len(troubled):
+        method += f"; {len(troubled) - searched} too large to search, repaired flow"
+    if proven:
+        return AssignmentSolution(best, True, method, _rank_counts(model, best), None, timings)
+    # What is proven about the whole: searched components by their LP bounds, components
+    # without trouble by their (optimal) flow answer, the rest by the flow relaxation.
+    searched_bins = np.isin(component, searched_labels)
+    outside = ~searched_bins[model.arc_bin[np.maximum(chosen, 0)]]
+    relaxed = _rank_counts_where(model, chosen, outside)
+    rank_bound = {r: bounds.get(r, 0) + relaxed.get(r, 0) for r in rank_bound}
+    if cost_bound is not None:
+        untroubled = ~np.isin(component, troubled)[model.arc_bin[np.maximum(chosen, 0)]]
+        picked = chosen[(chosen >= 0) & untroubled]
+        cost_bound += float(model.arc_cost[picked].sum())
+    return AssignmentSolution(best, False, method, rank_bound, cost_bound, timings)
 
 
 def _components(model: AssignmentModel, arc_alive: BoolArray) -> IntArray:
@@ -209,8 +241,10 @@ def _laminar_family(
                 continue
             mine = members[row]
             if all(mine <= members[k] or not (mine & members[k]) for k in kept):
+                # The rows holding this one form a chain (kept in order, outermost first):
+                # its parent is the innermost, the last of them, even among equal sets.
                 parents = [k for k in kept if mine <= members[k]]
-                family[row] = min(parents, key=lambda k: len(members[k])) if parents else -1
+                family[row] = parents[-1] if parents else -1
                 kept.append(row)
             else:
                 complete = False
@@ -236,13 +270,17 @@ def _min_cost_flow(
     sink = n + rows.size
 
     arcs = np.flatnonzero(arc_alive)
-    # Each arc enters the smallest family row that contains it (or goes straight to the sink).
+    # Each arc enters the deepest family row that contains it (or goes straight to the sink).
+    # Depth, not size: a row nested in another with the very same arcs (a site whose every
+    # candidate is a delivery) is still the inner one, and its arcs must pass through it.
+    depth = np.zeros(model.n_rows, dtype=np.int64)
+    for row, parent in family.items():  # parents are listed before their children
+        depth[row] = 0 if parent < 0 else depth[parent] + 1
     entry_node = np.full(model.n_arcs, sink, dtype=np.int64)
     in_family = node_of_row[model.entry_row] >= 0
     if in_family.any():
-        sizes = np.bincount(model.entry_row[in_family], minlength=model.n_rows)
         e_row, e_arc = model.entry_row[in_family], model.entry_arc[in_family]
-        order = np.lexsort((sizes[e_row], e_arc))
+        order = np.lexsort((-depth[e_row], e_arc))
         e_row, e_arc = e_row[order], e_arc[order]
         first = np.ones(e_arc.size, dtype=bool)
         first[1:] = e_arc[1:] != e_arc[:-1]
@@ -279,6 +317,14 @@ def _min_cost_flow(
     used = flow.flows(np.arange(arcs.size)) > 0
     chosen[model.arc_item[arcs[used]]] = arcs[used]
     return chosen
+
+
+def _rank_counts_where(
+    model: AssignmentModel, chosen: IntArray, where: BoolArray
+) -> dict[int, int]:
+    """Matched items per rank among the items flagged in ``where``."""
+    ranks = model.item_rank[(chosen >= 0) & where]
+    return {int(r): int((ranks == r).sum()) for r in np.unique(model.item_rank)}
 
 
 def _rank_counts(model: AssignmentModel, chosen: IntArray) -> dict[int, int]:
@@ -354,179 +400,6 @@ def _repair(
                 load[row] += weight
             result[item] = arc
     return result
-
-
-class _Stages:
-    """The exact tier-by-tier search for a model whose rows are not a network.
-
-    Each stage optimises one objective (the count of one rank, highest first; then the cost)
-    with the earlier stages' optima held as constraints. A stage is settled by the cheapest
-    proof that works: the LP bound (GLOP) when the incumbent already meets it; otherwise a
-    small MIP over the LP's support improves the incumbent, LP reduced costs fix every arc that
-    cannot appear in a better solution, and SCIP proves the optimum over the arcs that remain.
-    """
-
-    def __init__(
-        self,
-        model: AssignmentModel,
-        arc_alive: BoolArray,
-        row_alive: BoolArray,
-        start: IntArray,
-        deadline: _Deadline,
-        solver_id: str,
-    ) -> None:
-        self.model = model
-        self.deadline = deadline
-        self.solver_id = solver_id
-        self.arcs = np.flatnonzero(arc_alive)
-        self.in_scope = arc_alive.copy()
-        self.items = np.zeros(model.n_items, dtype=bool)
-        self.items[model.arc_item[self.arcs]] = True
-        self.rank_of_arc = model.item_rank[model.arc_item]
-        live = row_alive[model.entry_row] & arc_alive[model.entry_arc]
-        self.rows: dict[int, list[tuple[int, int]]] = {}
-        for row, arc, weight in zip(
-            model.entry_row[live].tolist(),
-            model.entry_arc[live].tolist(),
-            model.entry_weight[live].tolist(),
-            strict=True,
-        ):
-            self.rows.setdefault(row, []).append((arc, weight))
-        self.floors: dict[int, int] = {}
-        self.best = start.copy()
-        self.proven = True
-        self.times: dict[str, float] = {}
-
-    def _time(self, key: str, seconds: float) -> None:
-        self.times[key] = self.times.get(key, 0.0) + seconds
-
-    def _solver(
-        self, kind: str, arcs: IntArray, objective: npt.NDArray[np.float64], maximise: bool
-    ) -> tuple[pywraplp.Solver, list[pywraplp.Variable], IntArray]:
-        """A model over ``arcs`` with every live row and the fixed stage floors."""
-        solver = pywraplp.Solver.CreateSolver(kind)
-        if solver is None:  # pragma: no cover - bundled with OR-Tools
-            raise RuntimeError(f"solver {kind} is not available")
-        model = self.model
-        index = np.full(model.n_arcs, -1, dtype=np.int64)
-        index[arcs] = np.arange(arcs.size)
-        if kind == "GLOP":
-            x = [solver.NumVar(0.0, 1.0, "") for _ in range(arcs.size)]
-        else:
-            x = [solver.BoolVar("") for _ in range(arcs.size)]
-        by_item: dict[int, list[int]] = {}
-        for k, item in enumerate(model.arc_item[arcs].tolist()):
-            by_item.setdefault(item, []).append(k)
-        for ks in by_item.values():
-            if len(ks) > 1:
-                solver.Add(solver.Sum([x[k] for k in ks]) <= 1)
-        for row, terms in self.rows.items():
-            kept = [(int(index[a]), w) for a, w in terms if index[a] >= 0]
-            load = sum(w for _, w in kept)
-            if load > model.row_capacity[row]:
-                solver.Add(solver.Sum([w * x[k] for k, w in kept]) <= int(model.row_capacity[row]))
-        ranks = self.rank_of_arc[arcs]
-        for rank, floor in self.floors.items():
-            solver.Add(solver.Sum([x[k] for k in np.flatnonzero(ranks == rank).tolist()]) >= floor)
-        obj = solver.Objective()
-        for var, c in zip(x, objective.tolist(), strict=True):
-            if c:
-                obj.SetCoefficient(var, c)
-        if maximise:
-            obj.SetMaximization()
-        else:
-            obj.SetMinimization()
-        return solver, x, index
-
-    def _solve(self, solver: pywraplp.Solver, key: str) -> int | None:
-        left = self.deadline.left()
-        if left is not None:
-            if left <= 0:
-                return None
-            solver.SetTimeLimit(max(int(left * 1000), 1))
-        params = pywraplp.MPSolverParameters()
-        if solver.IsMip():
-            # Proof means proof: no relative gap tolerance (objectives are integers).
-            params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
-        mark = time.perf_counter()
-        status = int(solver.Solve(params))
-        self._time(key, time.perf_counter() - mark)
-        return status
-
-    def _mip(
-        self, arcs: IntArray, objective: npt.NDArray[np.float64], maximise: bool, key: str
-    ) -> bool:
-        """Solve the MIP over ``arcs``; keep a better answer; True if proven optimal there."""
-        mark = time.perf_counter()
-        solver, x, index = self._solver(self.solver_id, arcs, objective[arcs], maximise)
-        values = np.zeros(arcs.size)
-        picked = self.best[self.best >= 0]
-        inside = index[picked] >= 0
-        values[index[picked[inside]]] = 1.0
-        if inside.all():
-            solver.SetHint(x, values.tolist())
-        self._time(key + ".build", time.perf_counter() - mark)
-        status = self._solve(solver, key)
-        if status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
-            chosen = self.best.copy()
-            chosen[self.items] = -1
-            taken = np.array([v.solution_value() > 0.5 for v in x], dtype=bool)
-            chosen[self.model.arc_item[arcs[taken]]] = arcs[taken]
-            if _lex_key(self.model, chosen) < _lex_key(self.model, self.best):
-                self.best = chosen
-        return bool(status == pywraplp.Solver.OPTIMAL)
-
-    def _neighbourhood(self, values: npt.NDArray[np.float64], cheapest: int = 3) -> IntArray:
-        """The LP's support, the incumbent, and every item's ``cheapest`` arcs: a small MIP
-        that usually holds a near-optimal solution."""
-        keep = np.zeros(self.model.n_arcs, dtype=bool)
-        keep[self.arcs[values > 1e-6]] = True
-        keep[self.best[self.best >= 0]] = True
-        order = np.lexsort((self.model.arc_cost[self.arcs], self.model.arc_item[self.arcs]))
-        items = self.model.arc_item[self.arcs[order]]
-        first = np.searchsorted(items, items)
-        keep[self.arcs[order][np.arange(items.size) - first < cheapest]] = True
-        return np.flatnonzero(keep)
-
-    def _value(self, objective: npt.NDArray[np.float64]) -> float:
-        chosen = self.best[self.best >= 0]
-        return float(objective[chosen[self.in_scope[chosen]]].sum())
-
-    def stage(self, objective: npt.NDArray[np.float64], maximise: bool, name: str) -> float:
-        """Settle one stage; returns its optimum (or the best found at the time limit)."""
-        sign = 1.0 if maximise else -1.0
-        mark = time.perf_counter()
-        lp, x, _ = self._solver("GLOP", self.arcs, objective[self.arcs], maximise)
-        self._time(f"{name}.lp.build", time.perf_counter() - mark)
-        status = self._solve(lp, f"{name}.lp")
-        if status != pywraplp.Solver.OPTIMAL:
-            self.proven = False
-            return self._value(objective)
-        bound = lp.Objective().Value()
-        tolerance = 1e-6 * max(1.0, abs(bound))
-        # Objectives are integral, so the LP bound rounds toward the incumbent's side.
-        limit = math.floor(bound + tolerance) if maximise else math.ceil(bound - tolerance)
-        if sign * (self._value(objective) - limit) >= 0:
-            return self._value(objective)
-        values = np.array([v.solution_value() for v in x])
-        self._mip(self._neighbourhood(values), objective, maximise, f"{name}.support")
-        if sign * (self._value(objective) - limit) >= 0:
-            return self._value(objective)
-        # Reduced-cost fixing: an arc whose reduced cost alone eats the remaining gap cannot
-        # be part of any better solution, so the proof only needs the arcs that remain.
-        reduced = np.array([v.reduced_cost() for v in x]) * sign
-        gap = sign * (bound - self._value(objective))
-        keep = (values > 1e-6) | (-reduced < gap - 1.0 + 2 * tolerance + 1e-6)
-        if not self._mip(self.arcs[keep], objective, maximise, f"{name}.mip"):
-            self.proven = False
-        return self._value(objective)
-
-    def run(self, ranks: list[int]) -> None:
-        for rank in ranks:
-            objective = (self.rank_of_arc == rank).astype(np.float64)
-            count = self.stage(objective, True, f"rank{rank}")
-            self.floors[rank] = round(count)
-        self.stage(self.model.arc_cost.astype(np.float64), False, "cost")
 
 
 def _lex_key(model: AssignmentModel, chosen: IntArray) -> tuple[int, ...]:

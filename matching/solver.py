@@ -26,8 +26,8 @@ from matching.models import (
     Urgency,
 )
 
-COST_UNITS_PER_KM = 100_000
-"""Distances are optimised in centimetres."""
+COST_UNITS_PER_KM = 1_000
+"""Distances are optimised in whole metres: the 3 decimals of `distance_km` in matches.csv."""
 
 IntArray = npt.NDArray[np.int64]
 

@@ -240,3 +240,33 @@ def test_time_limit_returns_best_found_and_says_not_proven() -> None:
     assert result.status is SolveStatus.FEASIBLE
     assert result.bound is not None
     assert limits_respected(problem, assignment_of(problem, result))
+
+
+def test_delivery_limit_holds_when_every_candidate_is_a_delivery() -> None:
+    """A site's delivery slots bind even when its parcel limit covers the very same households."""
+    site = Provider(
+        "P0", "Site P0", 53.8, -1.5, capacity=2, delivery_capacity=1, delivery_radius_km=3.0
+    )
+    households = tuple(
+        Referral(f"R{i}", 53.8, -1.5, 1, Urgency.EMERGENCY, needs_delivery=True) for i in range(3)
+    )
+    result = solve(Problem(households, (site,)))
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.matched.emergency == 1
+    assert [m.reason for m in result.matches].count(Reason.CAPACITY_EXHAUSTED) == 2
+
+
+def test_equal_nested_limits_all_bind() -> None:
+    """Parcels, delivery slots and a dietary cap over the same households: the tightest wins."""
+    site = Provider(
+        "P0", "Site P0", 53.8, -1.5, capacity=3, delivery_capacity=2, delivery_radius_km=3.0,
+        dietary={"halal": 1},
+    )  # fmt: skip
+    halal = frozenset({"halal"})
+    households = tuple(
+        Referral(f"R{i}", 53.8, -1.5, 1, Urgency.URGENT, dietary=halal, needs_delivery=True)
+        for i in range(4)
+    )
+    result = solve(Problem(households, (site,)))
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.matched.urgent == 1

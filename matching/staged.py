@@ -1,0 +1,492 @@
+"""The exact search for a part of the model that is not a network (a generalised assignment).
+
+A household's size against a site's ``people_capacity``, or two dietary stocks drawn by one
+household, make rows that no flow can express. For one connected component of such a model:
+
+1. *Aggregation* (exact): households with identical options — the same rank and, arc for
+   arc, the same site, cost and row weights — are one class with a count; a column is the
+   number of a class's households on one option. Households placed at the same postcode
+   district centroid with the same needs collapse this way, which removes the symmetry that
+   makes branch and bound slow.
+2. *Stages*, one per rank (most important first), then the cost. Each stage has the earlier
+   stages' optima as floors. Its LP relaxation (GLOP) gives a bound; a rounding of the LP
+   (fix the integral part, solve the small MIP over the fractional columns, fill what room is
+   left) usually meets that bound, which proves the stage at once.
+3. Otherwise a MIP (SCIP) settles the stage, seeded with the best solution known and shrunk
+   by LP reduced-cost fixing: a column whose reduced cost alone uses up the gap between the
+   LP bound and that solution cannot change in any better one. It stops at the deadline with
+   the best solution found, and then says that the stage is not proven.
+
+Models are handed to OR-Tools as sparse matrices (``fill_model_from_sparse_data``), so
+building them costs milliseconds, not a Python loop per coefficient.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from ortools.linear_solver.python import model_builder_helper as mbh
+
+if TYPE_CHECKING:
+    from matching.assignment import AssignmentModel
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_TOL = 1e-6
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """A 64-bit mixing function (splitmix64's finaliser), elementwise, wrapping."""
+    with np.errstate(over="ignore"):
+        z = values + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
+
+
+class Deadline:
+    """A wall-clock budget (``None`` = no limit)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.end = None if seconds is None else time.perf_counter() + max(seconds, 0.0)
+
+    def left(self) -> float | None:
+        """Seconds left (``None`` when unlimited), never negative."""
+        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
+
+    def expired(self) -> bool:
+        left = self.left()
+        return left is not None and left <= 0.0
+
+
+@dataclass
+class StageReport:
+    """What one component's search proved and found."""
+
+    chosen: IntArray
+    """The chosen arc per item of the whole model (items outside the component unchanged)."""
+    proven: bool
+    rank_bound: dict[int, int] = field(default_factory=dict)
+    cost_bound: float | None = None
+    times: dict[str, float] = field(default_factory=dict)
+    classes: int = 0
+    columns: int = 0
+
+
+@dataclass
+class _Lp:
+    value: float
+    x: FloatArray
+    reduced: FloatArray
+
+
+class ComponentSearch:
+    """The aggregated staged search over one component (``arcs``: its live arcs)."""
+
+    def __init__(
+        self,
+        model: AssignmentModel,
+        arcs: IntArray,
+        row_alive: BoolArray,
+        entries_of_arc: sp.csr_matrix,
+    ) -> None:
+        self.model = model
+        self.times: dict[str, float] = {}
+        mark = time.perf_counter()
+        items_of_arc = model.arc_item[arcs]
+        # The binding-row entries of each arc: (local row, weight) pairs.
+        sub = entries_of_arc[arcs]
+        sub = sub[:, np.flatnonzero(row_alive)]
+        sub.sort_indices()
+        rows_used = np.unique(sub.indices)
+        local_row = np.full(sub.shape[1], -1, dtype=np.int64)
+        local_row[rows_used] = np.arange(rows_used.size)
+        self.row_capacity = model.row_capacity[np.flatnonzero(row_alive)[rows_used]].astype(
+            np.float64
+        )
+        # Hash each arc's entries, then sort arcs by (item, bin, cost, entries).
+        entry_hash = _mix(
+            (sub.indices.astype(np.uint64) << np.uint64(24)) ^ sub.data.astype(np.uint64)
+        )
+        arc_of_entry = np.repeat(np.arange(arcs.size), np.diff(sub.indptr))
+        ehash = np.zeros(arcs.size, dtype=np.uint64)
+        np.add.at(ehash, arc_of_entry, entry_hash)
+        cost = model.arc_cost[arcs]
+        bins = model.arc_bin[arcs]
+        order = np.lexsort((ehash, cost, bins, items_of_arc))
+        arcs, items_of_arc, cost, bins = (a[order] for a in (arcs, items_of_arc, cost, bins))
+        ehash = ehash[order]
+        sub = sub[order]
+        # Each distinct (bin, cost, entries) is an arc type; each item a sequence of types.
+        keys = np.column_stack((bins, cost, ehash.view(np.int64)))
+        _, arc_type = np.unique(keys, axis=0, return_inverse=True)
+        arc_type = arc_type.ravel().astype(np.int64)
+        items, first_arc, n_arcs = np.unique(items_of_arc, return_index=True, return_counts=True)
+        position = np.arange(arcs.size) - np.repeat(first_arc, n_arcs)
+        seq_hash = np.zeros(items.size, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            mixed = _mix(
+                arc_type.astype(np.uint64) * np.uint64(1_000_003) + position.astype(np.uint64)
+            )
+        item_index = np.repeat(np.arange(items.size), n_arcs)
+        np.add.at(seq_hash, item_index, mixed)
+        rank = model.item_rank[items]
+        group_keys = np.column_stack((rank, n_arcs, seq_hash.view(np.int64)))
+        _, group = np.unique(group_keys, axis=0, return_inverse=True)
+        group = group.ravel().astype(np.int64)
+        # Verify (exactly) that every member repeats its group's first member, arc for arc.
+        first_member = _first_index(group)
+        rep_of_item = first_member[group]
+        rep_arc = first_arc[rep_of_item][item_index] + position
+        same = arc_type[rep_arc] == arc_type
+        mismatched = np.unique(item_index[~same])
+        if mismatched.size:  # a hash collision: such items become classes of their own
+            group = group.copy()
+            group[mismatched] = group.max() + 1 + np.arange(mismatched.size)
+            _, group = np.unique(group, return_inverse=True)
+            first_member = _first_index(group)
+            rep_of_item = first_member[group]
+        self.items = items
+        self.item_class = group
+        self.n_classes = int(group.max()) + 1 if items.size else 0
+        self.class_count = np.bincount(group, minlength=self.n_classes).astype(np.float64)
+        self.class_rank = rank[first_member]
+        self.arc_position = position
+        self.arcs = arcs
+        self.item_first_arc = first_arc
+        # Columns: the representative's arcs of each class.
+        rep_items = first_member
+        col_start = np.concatenate(([0], np.cumsum(n_arcs[rep_items])))[:-1]
+        self.class_col_start = col_start
+        lengths = n_arcs[rep_items]
+        rep_arcs_local = np.repeat(first_arc[rep_items] - col_start, lengths) + np.arange(
+            int(lengths.sum())
+        )
+        self.n_cols = int(rep_arcs_local.size)
+        self.col_class = np.repeat(np.arange(self.n_classes), n_arcs[rep_items])
+        self.col_rank = self.class_rank[self.col_class]
+        self.col_cost = cost[rep_arcs_local].astype(np.float64)
+        self.col_ub = self.class_count[self.col_class]
+        # Column of each arc (for mapping a solution into column space).
+        self.col_of_arc = col_start[group[item_index]] + position
+        # Constraint matrix: class rows, then the binding rows.
+        col_entries = sub[rep_arcs_local]
+        col_entries.sort_indices()
+        ent_cols = np.repeat(np.arange(self.n_cols), np.diff(col_entries.indptr))
+        n_rows = self.n_classes + rows_used.size
+        self.matrix = sp.csr_matrix(
+            (
+                np.concatenate((np.ones(self.n_cols), col_entries.data.astype(np.float64))),
+                (
+                    np.concatenate(
+                        (self.col_class, self.n_classes + local_row[col_entries.indices])
+                    ),
+                    np.concatenate((np.arange(self.n_cols), ent_cols)),
+                ),
+            ),
+            shape=(n_rows, self.n_cols),
+        )
+        self.row_ub = np.concatenate((self.class_count, self.row_capacity))
+        self.floors: dict[int, float] = {}
+        self.ranks = sorted({int(r) for r in self.class_rank.tolist()}, reverse=True)
+        self._time("aggregate", time.perf_counter() - mark)
+
+    # ----------------------------------------------------------------- bookkeeping
+    def _time(self, key: str, seconds: float) -> None:
+        self.times[key] = self.times.get(key, 0.0) + seconds
+
+    def to_columns(self, chosen: IntArray) -> FloatArray:
+        """Column values of a solution given as the chosen arc per item."""
+        local = np.full(self.model.n_arcs, -1, dtype=np.int64)
+        local[self.arcs] = np.arange(self.arcs.size)
+        picked = chosen[self.items]
+        picked = picked[picked >= 0]
+        at = local[picked]
+        at = at[at >= 0]
+        return np.bincount(self.col_of_arc[at], minlength=self.n_cols).astype(np.float64)
+
+    def to_arcs(self, y: FloatArray, chosen: IntArray) -> IntArray:
+        """``chosen`` with this component's items set from column values ``y``."""
+        result = chosen.copy()
+        result[self.items] = -1
+        counts = np.rint(y).astype(np.int64)
+        members = np.argsort(self.item_class, kind="stable")
+        member_start = np.concatenate(([0], np.cumsum(self.class_count.astype(np.int64))))
+        taken = np.zeros(self.n_classes, dtype=np.int64)
+        for col in np.flatnonzero(counts > 0).tolist():
+            cls = int(self.col_class[col])
+            pos = col - int(self.class_col_start[cls])
+            k = int(counts[col])
+            start = int(member_start[cls]) + int(taken[cls])
+            who = members[start : start + k]
+            taken[cls] += k
+            result[self.items[who]] = self.arcs[self.item_first_arc[who] + pos]
+        return result
+
+    def key(self, y: FloatArray) -> tuple[float, ...]:
+        """Smaller is better: minus the count per rank (highest first), then the cost."""
+        counts = tuple(-float(y[self.col_rank == r].sum()) for r in self.ranks)
+        return (*counts, float(self.col_cost @ y))
+
+    def feasible(self, y: FloatArray) -> bool:
+        return bool(
+            (y >= -_TOL).all()
+            and (y <= self.col_ub + _TOL).all()
+            and (np.asarray(self.matrix @ y) <= self.row_ub + _TOL).all()
+        )
+
+    # ----------------------------------------------------------------- solving
+    def _model(
+        self,
+        objective: FloatArray,
+        maximise: bool,
+        lower: FloatArray | None = None,
+        upper: FloatArray | None = None,
+    ) -> mbh.ModelBuilderHelper:
+        matrix, row_lb, row_ub = self.matrix, np.full(self.matrix.shape[0], -np.inf), self.row_ub
+        if self.floors:
+            floor_rows = sp.csr_matrix(
+                np.array([(self.col_rank == r).astype(np.float64) for r in self.floors])
+            )
+            matrix = sp.vstack((matrix, floor_rows)).tocsr()
+            row_lb = np.concatenate((row_lb, np.array(list(self.floors.values()))))
+            row_ub = np.concatenate((row_ub, np.full(len(self.floors), np.inf)))
+        helper: Any = mbh.ModelBuilderHelper()  # its stubs mistype numpy arrays
+        helper.fill_model_from_sparse_data(
+            np.zeros(self.n_cols) if lower is None else lower,
+            self.col_ub if upper is None else upper,
+            objective,
+            row_lb,
+            row_ub,
+            matrix,
+        )
+        helper.set_maximize(maximise)
+        return helper  # type: ignore[no-any-return]
+
+    def _solver(self, name: str, seconds: float | None) -> mbh.ModelSolverHelper:
+        solver = mbh.ModelSolverHelper(name)
+        if seconds is not None:
+            solver.set_time_limit_in_seconds(max(seconds, 0.01))
+        if name == "scip":
+            # Proof means proof: objectives are integral, so no gap tolerance.
+            solver.set_solver_specific_parameters("limits/gap = 0\nlimits/absgap = 0\n")
+        return solver
+
+    def lp(self, objective: FloatArray, maximise: bool, key: str) -> _Lp | None:
+        mark = time.perf_counter()
+        helper = self._model(objective, maximise)
+        solver = self._solver("glop", None)
+        solver.solve(helper)
+        self._time(key, time.perf_counter() - mark)
+        if solver.status() != mbh.SolveStatus.OPTIMAL:
+            return None
+        return _Lp(
+            float(solver.objective_value()),
+            np.asarray(solver.variable_values(), dtype=np.float64),
+            np.asarray(solver.reduced_costs(), dtype=np.float64),
+        )
+
+    def mip(
+        self,
+        objective: FloatArray,
+        maximise: bool,
+        key: str,
+        deadline: Deadline,
+        *,
+        lower: FloatArray | None = None,
+        upper: FloatArray | None = None,
+        hint: FloatArray | None = None,
+    ) -> tuple[FloatArray | None, bool]:
+        """Integer optimum under the given column bounds: (solution or None, proven)."""
+        mark = time.perf_counter()
+        low = np.zeros(self.n_cols) if lower is None else lower
+        high = self.col_ub if upper is None else upper
+        free = np.flatnonzero(high > low + 0.5)
+        if free.size == 0:
+            y = low.copy()
+            self._time(key, time.perf_counter() - mark)
+            ok = self.feasible(y) and all(
+                y[self.col_rank == r].sum() >= f - _TOL for r, f in self.floors.items()
+            )
+            return (y if ok else None), ok
+        helper = self._model(objective, maximise, low, high)
+        for j in free.tolist():
+            helper.set_var_integrality(j, True)
+        if hint is not None:
+            for j in free.tolist():
+                helper.add_hint(j, float(hint[j]))
+        solver = self._solver("scip", deadline.left())
+        solver.solve(helper)
+        self._time(key, time.perf_counter() - mark)
+        status = solver.status()
+        if status not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE):
+            return None, status == mbh.SolveStatus.INFEASIBLE
+        y = np.rint(np.asarray(solver.variable_values(), dtype=np.float64))
+        if not self.feasible(y):  # pragma: no cover - the solver honours its rows
+            return None, False
+        return y, status == mbh.SolveStatus.OPTIMAL
+
+    def fill(self, y: FloatArray) -> FloatArray:
+        """Place what still fits: columns by rank (highest first), then cost, greedily."""
+        y = y.copy()
+        slack = self.row_ub - self.matrix @ y
+        csc = self.matrix.tocsc()
+        left = self.class_count - np.bincount(self.col_class, weights=y, minlength=self.n_classes)
+        open_cols = np.flatnonzero(left[self.col_class] > 0.5)
+        order = open_cols[np.lexsort((self.col_cost[open_cols], -self.col_rank[open_cols]))]
+        for j in order.tolist():
+            cls = int(self.col_class[j])
+            if left[cls] < 0.5:
+                continue
+            lo, hi = csc.indptr[j], csc.indptr[j + 1]
+            rows, weights = csc.indices[lo:hi], csc.data[lo:hi]
+            room = math.floor(min((slack[rows] / weights).min(), left[cls]) + _TOL)
+            if room >= 1:
+                y[j] += room
+                slack[rows] -= room * weights
+                left[cls] -= room
+        return y
+
+    def rounding(
+        self,
+        lp: _Lp,
+        objective: FloatArray,
+        maximise: bool,
+        key: str,
+        deadline: Deadline,
+        incumbent: FloatArray,
+    ) -> FloatArray | None:
+        """The best solution in the box spanned by the LP optimum and the incumbent.
+
+        Columns on which the two agree are fixed; the small MIP over the rest (seeded with
+        the incumbent, so it is never infeasible) usually lands on or next to the LP bound.
+        """
+        lower = np.minimum(np.floor(lp.x + _TOL), incumbent)
+        upper = np.minimum(np.maximum(np.ceil(lp.x - _TOL), incumbent), self.col_ub)
+        left = deadline.left()
+        budget = Deadline(None if left is None else left / 3)
+        y, _ = self.mip(objective, maximise, key, budget, lower=lower, upper=upper, hint=incumbent)
+        return None if y is None else self.fill(y)
+
+
+def _first_index(group: IntArray) -> IntArray:
+    """For labels ``0..k-1``, the first position holding each label."""
+    first = np.full(int(group.max()) + 1 if group.size else 0, group.size, dtype=np.int64)
+    np.minimum.at(first, group, np.arange(group.size))
+    return first
+
+
+def search_component(search: ComponentSearch, start: IntArray, deadline: Deadline) -> StageReport:
+    """Run the stages on one component, starting from ``start`` (a feasible solution)."""
+    best = search.fill(search.to_columns(start))
+    proven = True
+    rank_bound: dict[int, int] = {}
+    cost_bound: float | None = None
+
+    def consider(y: FloatArray | None) -> None:
+        nonlocal best
+        if y is not None and search.key(y) < search.key(best):
+            best = y
+
+    for rank in search.ranks:
+        objective = (search.col_rank == rank).astype(np.float64)
+        lp = search.lp(objective, True, f"rank{rank}.lp")
+        if lp is None:  # pragma: no cover - the LP always has the feasible point best
+            proven = False
+            search.floors[rank] = float(objective @ best)
+            continue
+        bound = math.floor(lp.value + _TOL)
+        rank_bound[rank] = bound
+        if objective @ best < bound - _TOL and not deadline.expired():
+            consider(search.rounding(lp, objective, True, f"rank{rank}.round", deadline, best))
+        if objective @ best < bound - _TOL and not deadline.expired():
+            # Columns that cannot appear in (or leave) a solution one better than best.
+            need = objective @ best + 1.0
+            lower, upper = _reduced_cost_bounds(search, lp, need, maximise=True)
+            y, exact = search.mip(
+                objective, True, f"rank{rank}.mip", deadline, lower=lower, upper=upper, hint=best
+            )
+            if y is not None:
+                consider(search.fill(y))
+            if not exact:
+                proven = False
+            elif objective @ best < bound - _TOL:
+                rank_bound[rank] = round(float(objective @ best))
+        elif objective @ best < bound - _TOL:
+            proven = False
+        search.floors[rank] = float(round(float(objective @ best)))
+
+    cost = search.col_cost
+    lp = search.lp(cost, False, "cost.lp")
+    if lp is None:  # pragma: no cover - as above
+        return _report(search, best, start, False, rank_bound, None)
+    bound = math.ceil(lp.value - _TOL * max(1.0, abs(lp.value)))
+    cost_bound = lp.value
+    if cost @ best > bound + _TOL and not deadline.expired():
+        consider(search.rounding(lp, cost, False, "cost.round", deadline, best))
+    if cost @ best > bound + _TOL:
+        if deadline.expired():
+            proven = False
+        else:
+            lower, upper = _reduced_cost_bounds(search, lp, float(cost @ best) - 1.0, False)
+            y, exact = search.mip(
+                cost, False, "cost.mip", deadline, lower=lower, upper=upper, hint=best
+            )
+            consider(y)
+            proven = proven and exact
+    final = float(cost @ best) if proven else cost_bound
+    return _report(search, best, start, proven, rank_bound, final)
+
+
+def _reduced_cost_bounds(
+    search: ComponentSearch, lp: _Lp, need: float, maximise: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Column bounds that every solution at least as good as ``need`` satisfies.
+
+    For a maximisation, a solution with column ``j`` raised by ``t`` from the LP value at its
+    lower bound is worth at most ``lp.value + t * reduced_j`` (``reduced_j <= 0``); if even
+    ``t = 1`` falls short of ``need``, ``j`` stays where the LP has it. The same holds for
+    columns at their upper bound, and mirrored for a minimisation.
+    """
+    lower = np.zeros(search.n_cols)
+    upper = search.col_ub.copy()
+    gap = (lp.value - need) if maximise else (need - lp.value)
+    reduced = lp.reduced if maximise else -lp.reduced
+    at_lower = lp.x < _TOL
+    at_upper = lp.x > search.col_ub - _TOL
+    slack = 1e-7 * max(1.0, abs(lp.value))
+    # Raising an at-lower column by one loses at least -reduced (>= 0).
+    fix_low = at_lower & (-reduced > gap + slack)
+    upper[fix_low] = 0.0
+    # Lowering an at-upper column by one loses at least reduced (>= 0).
+    fix_up = at_upper & (reduced > gap + slack)
+    lower[fix_up] = search.col_ub[fix_up]
+    return lower, upper
+
+
+def _report(
+    search: ComponentSearch,
+    best: FloatArray,
+    start: IntArray,
+    proven: bool,
+    rank_bound: dict[int, int],
+    cost_bound: float | None,
+) -> StageReport:
+    return StageReport(
+        chosen=search.to_arcs(best, start),
+        proven=proven,
+        rank_bound=rank_bound,
+        cost_bound=cost_bound,
+        times=search.times,
+        classes=search.n_classes,
+        columns=search.n_cols,
+    )
