@@ -41,7 +41,19 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _TOL = 1e-6
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+BOX_COLUMNS = 10_000
+"""The most free columns a rounding box may have; a larger one is left to the stage's MIP
+(on the 10k benchmark a 46k-column box found nothing in 10 s)."""
+COUNT_PROOF_SHARE = 0.15
+"""Under a time limit, the part of the time left that one count stage's MIP may use."""
+COUNT_LP = "glop"
+LARGE_COST_LP = "highs"
+LARGE_COLUMNS = 30_000
+"""Measured on the 10k benchmark's largest component (90k columns, 6k rows): the count LPs
+took GLOP 0.1-1.1 s and HiGHS' dual simplex up to 30 s; the cost LP, GLOP 5.3 s and HiGHS'
+dual simplex 1.3 s. HiGHS gives no usable duals through this interface, so it solves the
+cost LP only of components above ``LARGE_COLUMNS`` columns, where reduced-cost fixing is
+given up for speed."""
 
 
 def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
@@ -86,7 +98,8 @@ class StageReport:
 class _Lp:
     value: float
     x: FloatArray
-    reduced: FloatArray
+    reduced: FloatArray | None
+    """Reduced costs ``c - A^T duals`` (GLOP's sign convention), when the solver gives duals."""
 
 
 class ComponentSearch:
@@ -245,13 +258,8 @@ class ComponentSearch:
         )
 
     # ----------------------------------------------------------------- solving
-    def _model(
-        self,
-        objective: FloatArray,
-        maximise: bool,
-        lower: FloatArray | None = None,
-        upper: FloatArray | None = None,
-    ) -> mbh.ModelBuilderHelper:
+    def _rows(self) -> tuple[sp.csr_matrix, FloatArray, FloatArray]:
+        """The constraint matrix with the floors of settled stages, and its row bounds."""
         matrix, row_lb, row_ub = self.matrix, np.full(self.matrix.shape[0], -np.inf), self.row_ub
         if self.floors:
             floor_rows = sp.csr_matrix(
@@ -260,15 +268,25 @@ class ComponentSearch:
             matrix = sp.vstack((matrix, floor_rows)).tocsr()
             row_lb = np.concatenate((row_lb, np.array(list(self.floors.values()))))
             row_ub = np.concatenate((row_ub, np.full(len(self.floors), np.inf)))
+        return matrix, row_lb, row_ub
+
+    def _model(
+        self,
+        objective: FloatArray,
+        maximise: bool,
+        lower: FloatArray | None = None,
+        upper: FloatArray | None = None,
+        columns: IntArray | None = None,
+    ) -> mbh.ModelBuilderHelper:
+        """The stage model, over every column or only over ``columns``."""
+        matrix, row_lb, row_ub = self._rows()
+        low = np.zeros(self.n_cols) if lower is None else lower
+        high = self.col_ub if upper is None else upper
+        if columns is not None:
+            matrix = matrix.tocsc()[:, columns].tocsr()
+            low, high, objective = low[columns], high[columns], objective[columns]
         helper: Any = mbh.ModelBuilderHelper()  # its stubs mistype numpy arrays
-        helper.fill_model_from_sparse_data(
-            np.zeros(self.n_cols) if lower is None else lower,
-            self.col_ub if upper is None else upper,
-            objective,
-            row_lb,
-            row_ub,
-            matrix,
-        )
+        helper.fill_model_from_sparse_data(low, high, objective, row_lb, row_ub, matrix)
         helper.set_maximize(maximise)
         return helper  # type: ignore[no-any-return]
 
@@ -276,23 +294,38 @@ class ComponentSearch:
         solver = mbh.ModelSolverHelper(name)
         if seconds is not None:
             solver.set_time_limit_in_seconds(max(seconds, 0.01))
+        if name == "highs":
+            solver.set_solver_specific_parameters("solver=simplex\nsimplex_strategy=1\n")
         if name == "scip":
             # Proof means proof: objectives are integral, so no gap tolerance.
             solver.set_solver_specific_parameters("limits/gap = 0\nlimits/absgap = 0\n")
         return solver
 
-    def lp(self, objective: FloatArray, maximise: bool, key: str) -> _Lp | None:
+    def lp(
+        self,
+        objective: FloatArray,
+        maximise: bool,
+        key: str,
+        solver_name: str,
+        deadline: Deadline,
+    ) -> _Lp | None:
+        """The stage's LP optimum, its values and reduced costs (``c - A^T duals``)."""
         mark = time.perf_counter()
         helper = self._model(objective, maximise)
-        solver = self._solver("glop", None)
+        solver = self._solver(solver_name, deadline.left())
         solver.solve(helper)
         self._time(key, time.perf_counter() - mark)
         if solver.status() != mbh.SolveStatus.OPTIMAL:
             return None
+        reduced: FloatArray | None = None
+        if solver_name == "glop":  # HiGHS' duals through this interface are not usable
+            duals = np.asarray(solver.dual_values(), dtype=np.float64)
+            matrix, _, _ = self._rows()
+            reduced = objective - np.asarray(matrix.T @ duals, dtype=np.float64)
         return _Lp(
             float(solver.objective_value()),
             np.asarray(solver.variable_values(), dtype=np.float64),
-            np.asarray(solver.reduced_costs(), dtype=np.float64),
+            reduced,
         )
 
     def mip(
@@ -318,19 +351,41 @@ class ComponentSearch:
                 y[self.col_rank == r].sum() >= f - _TOL for r, f in self.floors.items()
             )
             return (y if ok else None), ok
-        helper = self._model(objective, maximise, low, high)
-        for j in free.tolist():
-            helper.set_var_integrality(j, True)
+        # Only the free columns go to the solver; the fixed ones shift the row bounds.
+        matrix, row_lb, row_ub = self._rows()
+        fixed = low.copy()
+        fixed[free] = 0.0
+        activity = np.asarray(matrix @ fixed, dtype=np.float64)
+        sub = matrix.tocsc()[:, free].tocsr()
+        used = np.diff(sub.indptr) > 0
+        if ((activity > row_ub + _TOL) | (activity < row_lb - _TOL))[~used].any():
+            self._time(key, time.perf_counter() - mark)
+            return None, True  # the fixed columns alone break a row no free one touches
+        helper: Any = mbh.ModelBuilderHelper()
+        helper.fill_model_from_sparse_data(
+            low[free],
+            high[free],
+            objective[free],
+            (row_lb - activity)[used],
+            (row_ub - activity)[used],
+            sub[used],
+        )
+        helper.set_maximize(maximise)
+        for k in range(free.size):
+            helper.set_var_integrality(k, True)
         if hint is not None:
-            for j in free.tolist():
-                helper.add_hint(j, float(hint[j]))
+            inside = (hint[free] >= low[free] - _TOL) & (hint[free] <= high[free] + _TOL)
+            if inside.all() and self.feasible(hint):
+                for k, value in enumerate(hint[free].tolist()):
+                    helper.add_hint(k, float(value))
         solver = self._solver("scip", deadline.left())
         solver.solve(helper)
         self._time(key, time.perf_counter() - mark)
         status = solver.status()
         if status not in (mbh.SolveStatus.OPTIMAL, mbh.SolveStatus.FEASIBLE):
             return None, status == mbh.SolveStatus.INFEASIBLE
-        y = np.rint(np.asarray(solver.variable_values(), dtype=np.float64))
+        y = fixed
+        y[free] = np.rint(np.asarray(solver.variable_values(), dtype=np.float64))
         if not self.feasible(y):  # pragma: no cover - the solver honours its rows
             return None, False
         return y, status == mbh.SolveStatus.OPTIMAL
@@ -365,16 +420,23 @@ class ComponentSearch:
         deadline: Deadline,
         incumbent: FloatArray,
     ) -> FloatArray | None:
-        """The best solution in the box spanned by the LP optimum and the incumbent.
+        """A solution next to the LP optimum that meets the floors, filled greedily.
 
-        Columns on which the two agree are fixed; the small MIP over the rest (seeded with
-        the incumbent, so it is never infeasible) usually lands on or next to the LP bound.
+        First the LP's integral part is fixed and a small MIP settles the few fractional
+        columns. When no such rounding meets the floors, the box spanned by the LP optimum
+        and the incumbent is searched instead (seeded with the incumbent, so never
+        infeasible) — if it is small enough to pay off (``BOX_COLUMNS``).
         """
-        lower = np.minimum(np.floor(lp.x + _TOL), incumbent)
-        upper = np.minimum(np.maximum(np.ceil(lp.x - _TOL), incumbent), self.col_ub)
-        left = deadline.left()
-        budget = Deadline(None if left is None else left / 3)
-        y, _ = self.mip(objective, maximise, key, budget, lower=lower, upper=upper, hint=incumbent)
+        lower = np.floor(lp.x + _TOL)
+        upper = np.minimum(np.ceil(lp.x - _TOL), self.col_ub)
+        y, _ = self.mip(objective, maximise, key, deadline, lower=lower, upper=upper)
+        if y is None and not deadline.expired():
+            lower = np.minimum(lower, incumbent)
+            upper = np.minimum(np.maximum(upper, incumbent), self.col_ub)
+            if int((upper > lower + 0.5).sum()) <= BOX_COLUMNS:
+                y, _ = self.mip(
+                    objective, maximise, key, deadline, lower=lower, upper=upper, hint=incumbent
+                )
         return None if y is None else self.fill(y)
 
 
@@ -385,8 +447,14 @@ def _first_index(group: IntArray) -> IntArray:
     return first
 
 
-def search_component(search: ComponentSearch, start: IntArray, deadline: Deadline) -> StageReport:
-    """Run the stages on one component, starting from ``start`` (a feasible solution)."""
+def search_component(
+    search: ComponentSearch, start: IntArray, deadline: Deadline, relaxed: dict[int, int]
+) -> StageReport:
+    """Run the stages on one component, starting from ``start`` (a feasible solution).
+
+    ``relaxed`` holds the component's counts per rank in the flow relaxation: the bound
+    reported for a rank whose LP could not be solved in the time left.
+    """
     best = search.fill(search.to_columns(start))
     proven = True
     rank_bound: dict[int, int] = {}
@@ -398,22 +466,40 @@ def search_component(search: ComponentSearch, start: IntArray, deadline: Deadlin
             best = y
 
     for rank in search.ranks:
+        # A count stage's proof may take a part of the time left; the cost stage, which
+        # needs its LP and rounding to give sensible distances at all, keeps the rest.
+        stage = _share(deadline, 1 / COUNT_PROOF_SHARE)
         objective = (search.col_rank == rank).astype(np.float64)
-        lp = search.lp(objective, True, f"rank{rank}.lp")
-        if lp is None:  # pragma: no cover - the LP always has the feasible point best
+        # The LP also breaks ties by cost, by a weight too small to give up a whole item
+        # (epsilon times the costliest total stays below one), so its rounding is already
+        # near the cost optimum and the cost stage starts close to its own LP.
+        # On large components that LP is several times slower than the plain count LP
+        # (measured: 5.2 s against 0.7 s at 90k columns), so they go without it.
+        costliest = float(search.class_count @ _class_max(search))
+        epsilon = 1.0 / (costliest + 2.0) if search.n_cols <= LARGE_COLUMNS else 0.0
+        lp = search.lp(objective - epsilon * search.col_cost, True, f"rank{rank}.lp", COUNT_LP,
+                       deadline)  # fmt: skip
+        if lp is None:  # out of time: the LP always has the feasible point best
             proven = False
+            rank_bound[rank] = relaxed.get(rank, 0)
             search.floors[rank] = float(objective @ best)
             continue
-        bound = math.floor(lp.value + _TOL)
+        # Any solution's count is at most the LP value plus what its cost term can take away.
+        bound = math.floor(lp.value + epsilon * costliest + _TOL)
         rank_bound[rank] = bound
-        if objective @ best < bound - _TOL and not deadline.expired():
-            consider(search.rounding(lp, objective, True, f"rank{rank}.round", deadline, best))
-        if objective @ best < bound - _TOL and not deadline.expired():
+        # The MIPs also keep as many lower-rank items as they can (worth less than one of
+        # this rank in all), so a stage cut short by the deadline does not drop them.
+        lower_ranks = (search.col_rank < rank).astype(np.float64)
+        weighted = objective * (float(search.class_count.sum()) + 1.0) + lower_ranks
+        if objective @ best < bound - _TOL and not stage.expired():
+            consider(search.rounding(lp, weighted, True, f"rank{rank}.round", stage, best))
+        if objective @ best < bound - _TOL and not stage.expired():
             # Columns that cannot appear in (or leave) a solution one better than best.
-            need = objective @ best + 1.0
+            # A solution one item better is worth at least this in the LP's own objective.
+            need = objective @ best + 1.0 - epsilon * costliest
             lower, upper = _reduced_cost_bounds(search, lp, need, maximise=True)
             y, exact = search.mip(
-                objective, True, f"rank{rank}.mip", deadline, lower=lower, upper=upper, hint=best
+                weighted, True, f"rank{rank}.mip", stage, lower=lower, upper=upper, hint=best
             )
             if y is not None:
                 consider(search.fill(y))
@@ -426,8 +512,9 @@ def search_component(search: ComponentSearch, start: IntArray, deadline: Deadlin
         search.floors[rank] = float(round(float(objective @ best)))
 
     cost = search.col_cost
-    lp = search.lp(cost, False, "cost.lp")
-    if lp is None:  # pragma: no cover - as above
+    solver_name = LARGE_COST_LP if search.n_cols > LARGE_COLUMNS else COUNT_LP
+    lp = search.lp(cost, False, "cost.lp", solver_name, deadline)
+    if lp is None:  # out of time, as above
         return _report(search, best, start, False, rank_bound, None)
     bound = math.ceil(lp.value - _TOL * max(1.0, abs(lp.value)))
     cost_bound = lp.value
@@ -447,6 +534,19 @@ def search_component(search: ComponentSearch, start: IntArray, deadline: Deadlin
     return _report(search, best, start, proven, rank_bound, final)
 
 
+def _class_max(search: ComponentSearch) -> FloatArray:
+    """The costliest column of each class."""
+    most = np.zeros(search.n_classes)
+    np.maximum.at(most, search.col_class, search.col_cost)
+    return most
+
+
+def _share(deadline: Deadline, parts: float) -> Deadline:
+    """A deadline for one of ``parts`` equal shares of the time left (unlimited stays so)."""
+    left = deadline.left()
+    return Deadline(None if left is None else left / max(parts, 1.0))
+
+
 def _reduced_cost_bounds(
     search: ComponentSearch, lp: _Lp, need: float, maximise: bool
 ) -> tuple[FloatArray, FloatArray]:
@@ -459,6 +559,8 @@ def _reduced_cost_bounds(
     """
     lower = np.zeros(search.n_cols)
     upper = search.col_ub.copy()
+    if lp.reduced is None:
+        return lower, upper
     gap = (lp.value - need) if maximise else (need - lp.value)
     reduced = lp.reduced if maximise else -lp.reduced
     at_lower = lp.x < _TOL
