@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.db import Database
-from api.problems import ProblemError, invalid, not_found
+from api.problems import ProblemError, conflict, invalid, not_found
 from api.record.audit import record_event
 from api.record.people import known_for_referrals, staff_names
 from api.record.redaction import Redaction, redact
@@ -154,7 +154,11 @@ def update_request(
         before = {"status": row.status, "closed_on": row.closed_on}
         closed_on = None if body.status == "open" else (body.closed_on or today)
         if closed_on is not None and closed_on < row.received_on:
-            raise invalid("closed_on", f"{closed_on} is before the request was received")
+            raise conflict(
+                f"closed_on {closed_on} is before the request was received "
+                f"({row.received_on}); a request cannot be closed before it arrived.",
+                reason="closed_before_received",
+            )
         row.status = body.status
         row.closed_on = closed_on
         session.flush()

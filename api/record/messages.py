@@ -357,16 +357,18 @@ def create_thread(
     with db.write() as session:
         counterpart = session.get(Organisation, counterpart_id)
         mine = principal.organisation_kind
-        if counterpart is None or counterpart.id == principal.organisation_id:
-            raise invalid(
-                "counterpart_organisation_id", f"no organisation {counterpart_id} to write to"
+        if counterpart is None:
+            raise ProblemError(
+                404,
+                f"No organisation with id {counterpart_id} exists (counterpart_organisation_id).",
             )
         if counterpart.kind is mine:
+            # Known to exist (it may be the caller's own), but of the caller's own kind.
             other = "a charity" if mine is OrganisationKind.COUNCIL else "a council"
-            raise invalid(
-                "counterpart_organisation_id",
-                f"organisation {counterpart_id} is a {counterpart.kind.value}; "
-                f"threads join a council and a charity, so name {other}",
+            raise conflict(
+                f"Organisation {counterpart_id} is a {counterpart.kind.value}; a thread joins a "
+                f"council and a charity, so name {other} (counterpart_organisation_id).",
+                reason="same_kind",
             )
         council, charity = (
             (principal.organisation_id, counterpart.id)

@@ -6,28 +6,30 @@ Thin: parse, call a service in ``api.record``, shape the response. Loaded by
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from api.auth import DbDep, Principal, require_roles
-from api.problems import ProblemError
+from api.problems import invalid
 from api.record import foi, messages, retention
 from api.record.audit import verify_chain
 from api.record.schemas import (
+    MAX_ID,
     ErasureRead,
     ExportCreate,
     ExportRead,
     FoiRequestCreate,
     FoiRequestRead,
     FoiRequestUpdate,
+    IsoDate,
     MessageCreate,
     MessageRead,
     ReadMarkerUpdate,
     RetentionRunRead,
     SearchHitRead,
     ThreadCreate,
+    ThreadMessageCreate,
     ThreadRead,
     VerifyRead,
 )
@@ -118,13 +120,14 @@ def list_threads(
     status_code=status.HTTP_201_CREATED,
     tags=["messages"],
     summary="Open an organisation-wide thread",
-    responses=problems(*AUTHED),
+    responses=problems(*AUTHED, 404, 409),
 )
 def create_thread(
     body: ThreadCreate, principal: ThreadParty, db: DbDep, response: Response
 ) -> ThreadRead:
     """A council writes to a charity, or a charity to a council, about anything not tied to
-    one referral (capacity planning, say)."""
+    one referral (capacity planning, say). An unknown organisation is a 404; one of your
+    own kind (another council, say, or yourself) is a 409."""
     thread = messages.create_thread(
         db, principal, body.counterpart_organisation_id, body.subject, body.body
     )
@@ -171,11 +174,10 @@ def list_thread_messages(
     responses=problems(*AUTHED, 404),
 )
 def post_thread_message(
-    thread_id: ObjectId, body: MessageCreate, principal: ThreadParty, db: DbDep
+    thread_id: ObjectId, body: ThreadMessageCreate, principal: ThreadParty, db: DbDep
 ) -> MessageRead:
-    """Posted, audited and indexed for FOI search (redacted)."""
-    if body.charity_organisation_id is not None:
-        raise ProblemError(422, "charity_organisation_id applies to referral threads only.")
+    """Posted, audited and indexed for FOI search (redacted). The thread already names both
+    parties, so the body holds only the message."""
     return messages.post_thread_message(db, principal, thread_id, body.body)
 
 
@@ -207,10 +209,10 @@ def foi_search(
     principal: FoiReader,
     db: DbDep,
     q: Annotated[str, Query(max_length=500, description="Words that must all appear.")] = "",
-    date_from: date | None = None,
-    date_to: date | None = None,
-    organisation_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    referral_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    date_from: Annotated[IsoDate | None, Query(description="From this day (inclusive).")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="To this day (inclusive).")] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    referral_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Literal["message", "note", "decision", "audit"] | None = None,
     page: PageNumber = 1,
     size: PageSize = 20,
@@ -219,7 +221,7 @@ def foi_search(
     organisation's record. Only redacted text is searched, and FOI officers see only redacted
     text; administrators see the original until a household's data is erased."""
     if date_from and date_to and date_to < date_from:
-        raise ProblemError(422, "date_to must be on or after date_from.")
+        raise invalid("date_to", f"must be on or after date_from ({date_from})", location="query")
     filters = SearchFilters(
         date_from=date_from,
         date_to=date_to,
@@ -346,12 +348,12 @@ def get_request(request_id: ObjectId, principal: FoiReader, db: DbDep) -> FoiReq
     response_model=FoiRequestRead,
     tags=["foi"],
     summary="Answer, withdraw or reopen an FOI request",
-    responses=problems(*AUTHED, 404),
+    responses=problems(*AUTHED, 404, 409),
 )
 def update_request(
     request_id: ObjectId, body: FoiRequestUpdate, principal: FoiReader, db: DbDep
 ) -> FoiRequestRead:
-    """Audited."""
+    """Audited. Closing on a date before the request was received is a 409."""
     return foi.update_request(db, principal, request_id, body)
 
 

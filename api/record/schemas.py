@@ -2,18 +2,134 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from api.schemas import Input
 
-# Request bodies are strict (no coercion), but a JSON date can only arrive as an ISO string.
-IsoDate = Annotated[date, Field(strict=False)]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_ID = 2_147_483_647
+FOIA_IN_FORCE = date(2005, 1, 1)
+"""The Freedom of Information Act 2000 gave its right of access from this day."""
+FOIA_YEAR_PATTERN = r"^(200[5-9]|20[1-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})-"
+"""The years from 2005 on, as the start of a ``YYYY-MM-DD`` string."""
 
+
+def _iso_date(value: object) -> date:
+    """JSON Schema's ``format: date``: a real calendar date written ``YYYY-MM-DD``.
+
+    Pydantic alone would also take ``0`` or ``"0"`` (Unix time) and date-times, which the
+    schema does not allow, so anything but that exact form is refused here.
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a date in the calendar") from None
+
+
+def _foia_date(value: object) -> object:
+    """An ISO date on or after the day FOIA came into force."""
+    day = _iso_date(value)
+    if day < FOIA_IN_FORCE:
+        raise ValueError(f"must be on or after {FOIA_IN_FORCE}, when FOIA came into force")
+    return day
+
+
+def _whole_number(value: object) -> object:
+    """JSON Schema's integer: ``3`` or ``3.0``, never ``"3"``, ``3.5`` or ``false``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("expected a whole number")
+        return int(value)
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A date in a body or query: exactly ``YYYY-MM-DD``, as the schema's ``format: date`` says."""
+
+FoiReceiptDate = Annotated[
+    date,
+    BeforeValidator(_foia_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": FOIA_YEAR_PATTERN}),
+]
+"""A date of receipt: ``YYYY-MM-DD`` from 2005-01-01 on (the pattern states the year floor)."""
+
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+"""The id of a stored object: a positive whole number in a JSON body (never a string or bool)."""
+
+_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.isspace()`` accepts, which is what ``str.strip()`` removes, so the
+schema and the server agree on what "blank" means."""
+_SPACE_CLASS = "".join(f"\\u{ord(char):04x}" for char in _SPACE)
+NOT_BLANK = rf"^[{_SPACE_CLASS}]*[^\x00{_SPACE_CLASS}][^\x00]*$"
+"""Text with at least one character that is not white space, and no NUL (no database stores
+it). Spaces, then one other character, then anything: no backtracking on long input."""
+NO_NUL = r"^[^\x00]*$"
+
+
+def _not_blank(value: str) -> str:
+    """What ``NOT_BLANK`` states, with a readable message; stored without surrounding space."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    if not value.strip():
+        raise ValueError("must contain something other than white space")
+    return value.strip()
+
+
+def _no_nul(value: str) -> str:
+    """What ``NO_NUL`` states, with a readable message; stored without surrounding space."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value.strip()
+
+
+# Lengths are checked on the text as sent (as JSON Schema counts them), then it is stripped.
 MessageText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
+    str,
+    StringConstraints(min_length=1, max_length=5000),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK}),
+]
+"""A message: 1 to 5,000 characters, not all white space."""
+
+Subject = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK}),
+]
+Reference = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=40),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK}),
+]
+Keywords = Annotated[
+    str,
+    StringConstraints(max_length=500),
+    AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": NO_NUL}),
 ]
 
 
@@ -26,13 +142,25 @@ class MessageCreate(Input):
     )
 
     body: MessageText = Field(description="The message, 1 to 5,000 characters.")
-    charity_organisation_id: int | None = Field(
+    charity_organisation_id: RecordId | None = Field(
         default=None,
         description=(
-            "Council side of a referral thread only: which charity to write to. Defaults to "
-            "the charity currently holding the referral's offer."
+            "Council side only: which charity's thread to write in. Defaults to the charity "
+            "currently holding the referral's offer; a charity the referral was never offered "
+            "to is a 409."
         ),
     )
+
+
+class ThreadMessageCreate(Input):
+    """A message to post in an existing thread (which already names both parties)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Forty parcels that week."}]},
+    )
+
+    body: MessageText = Field(description="The message, 1 to 5,000 characters.")
 
 
 class ThreadCreate(Input):
@@ -51,17 +179,20 @@ class ThreadCreate(Input):
         },
     )
 
-    counterpart_organisation_id: int = Field(
-        description="The other party: a charity when you are a council, a council otherwise."
+    counterpart_organisation_id: RecordId = Field(
+        description=(
+            "The other party: a charity when you are a council, a council otherwise. An "
+            "unknown organisation is a 404; one of your own kind (or yours) is a 409."
+        )
     )
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    subject: Subject = Field(description="1 to 200 characters, not all white space.")
     body: MessageText = Field(description="The first message.")
 
 
 class ReadMarkerUpdate(Input):
     """Mark a thread read up to a message (the newest when omitted)."""
 
-    up_to_message_id: int | None = Field(default=None, ge=1)
+    up_to_message_id: RecordId | None = None
 
 
 class MessageRead(BaseModel):
@@ -109,14 +240,18 @@ class FoiRequestCreate(Input):
         },
     )
 
-    reference: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
-    ] = Field(description="The council's own case reference, unique within the council.")
-    summary: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)
-    ] = Field(description="What was asked for (do not include the requester's details).")
-    received_on: IsoDate = Field(description="The date of receipt (FOIA s.10(6)).")
+    reference: Reference = Field(
+        description="The council's own case reference, unique within the council."
+    )
+    summary: MessageText = Field(
+        description="What was asked for (do not include the requester's details)."
+    )
+    received_on: FoiReceiptDate = Field(
+        description=(
+            "The date of receipt (FOIA s.10(6)): from 2005-01-01, when FOIA came into force, "
+            "and not after today (UTC)."
+        )
+    )
 
 
 class FoiRequestUpdate(Input):
@@ -128,7 +263,11 @@ class FoiRequestUpdate(Input):
 
     status: Literal["open", "answered", "withdrawn"]
     closed_on: IsoDate | None = Field(
-        default=None, description="When it was answered or withdrawn; today when omitted."
+        default=None,
+        description=(
+            "When it was answered or withdrawn; today when omitted. A date before the "
+            "request's `received_on` is a 409. Ignored when reopening."
+        ),
     )
 
 
@@ -152,16 +291,18 @@ class ExportCreate(Input):
 
     date_from: IsoDate | None = None
     date_to: IsoDate | None = None
-    organisation_ids: list[int] = Field(
+    organisation_ids: list[RecordId] = Field(
         default_factory=list,
         max_length=50,
         description="Only documents involving these organisations (empty: all in your scope).",
     )
-    keywords: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
-        default="", description="Only documents matching all these words."
+    keywords: Keywords = Field(default="", description="Only documents matching all these words.")
+    referral_id: RecordId | None = Field(
+        default=None, description="Only documents about this referral."
     )
-    referral_id: int | None = None
-    foi_request_id: int | None = Field(default=None, description="Register entry to attach to.")
+    foi_request_id: RecordId | None = Field(
+        default=None, description="Register entry to attach to (404 if not yours)."
+    )
 
     @model_validator(mode="after")
     def _dates_ordered(self) -> ExportCreate:

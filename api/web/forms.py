@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from api import convert
 from api.problems import ProblemError
-from api.record.schemas import ExportCreate, FoiRequestCreate
+from api.record.schemas import FOIA_IN_FORCE, ExportCreate, FoiRequestCreate
 from api.schemas import CapacityUpdate, DeclineRequest, ReferralCreate
 from matching.models import DIETARY_TAGS
 
@@ -173,6 +173,9 @@ def _ordered(errors: Errors, order: Sequence[str]) -> Errors:
 _BODY_TO_FORM = {
     "needs_delivery": "delivery",
     "consent_to_share": "consent",
+    "received_on": "received",
+    "date_from": "from",
+    "date_to": "to",
 }
 
 
@@ -296,6 +299,10 @@ def date_parts(form: FormValues, prefix: str) -> tuple[dict[str, str], date | No
         return parts, None, "must be a real date"
 
 
+FOI_REQUEST_FIELDS = ("reference", "summary", "received")
+EXPORT_FIELDS = ("from", "to", "referral_id", "keywords", "foi_request_id")
+
+
 def foi_request_body(
     form: FormValues, today: date
 ) -> tuple[FoiRequestCreate | None, Errors, dict[str, str]]:
@@ -318,11 +325,18 @@ def foi_request_body(
         )
     elif received > today:
         errors["received"] = "The date received must be today or in the past"
+    elif received < FOIA_IN_FORCE:
+        errors["received"] = (
+            "The date received must be on or after 1 January 2005, when FOIA came into force"
+        )
     if errors:
         return None, errors, parts
-    body = FoiRequestCreate.model_validate(
-        {"reference": reference, "summary": summary, "received_on": received}
-    )
+    try:
+        body = FoiRequestCreate.model_validate(
+            {"reference": reference, "summary": summary, "received_on": received}
+        )
+    except ValidationError as err:  # what the checks above cannot see, such as a NUL
+        return None, _pydantic_errors(err, FOI_REQUEST_FIELDS, "summary"), parts
     return body, {}, parts
 
 
@@ -347,13 +361,16 @@ def export_body(form: FormValues) -> tuple[ExportCreate | None, Errors]:
         errors["keywords"] = "Keywords must be 500 characters or fewer"
     if errors:
         return None, errors
-    body = ExportCreate.model_validate(
-        {
-            "keywords": keywords,
-            "date_from": date_from,
-            "date_to": date_to,
-            "referral_id": referral_id,
-            "foi_request_id": int(request_id) if request_id.isdigit() else None,
-        }
-    )
+    try:
+        body = ExportCreate.model_validate(
+            {
+                "keywords": keywords,
+                "date_from": date_from,
+                "date_to": date_to,
+                "referral_id": referral_id,
+                "foi_request_id": int(request_id) if request_id.isdigit() else None,
+            }
+        )
+    except ValidationError as err:  # what the checks above cannot see, such as a NUL
+        return None, _pydantic_errors(err, EXPORT_FIELDS, "keywords")
     return body, {}

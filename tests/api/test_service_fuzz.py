@@ -1,18 +1,20 @@
 """Schemathesis over the whole schema, in-process and authenticated: zero failures allowed.
 
 Every default check runs, with their default settings, and at least 100 examples per
-operation. Two rules cannot be written in JSON Schema: a postcode's district must exist in the
-offline table, and a capacity period must not end before it starts. Before each call the test
-keeps generated bodies that are otherwise valid on the right side of those rules (a well-formed
-postcode becomes a real one; a reversed period is put in order), so positive data stays
-positive. Both rules have their own tests in tests/api/test_service_bad_input.py.
+operation. Some rules cannot be written in JSON Schema: a postcode's district must exist in the
+offline table; a capacity period, or a search or export's date range, must not end before it
+starts; an FOI request cannot have been received after today. Before each call the test keeps
+generated requests that are otherwise valid on the right side of those rules (a well-formed
+postcode becomes a real one; a reversed period or range is put in order; a date of receipt after
+today becomes today), so positive data stays positive. Each rule has its own test, in
+tests/api/test_service_bad_input.py and tests/api/record/test_foi_api.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import schemathesis
@@ -42,25 +44,42 @@ APP = create_app(
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
 
 
+def _iso_date(value: object) -> date | None:
+    """The date a generated value spells as ``YYYY-MM-DD``, or None for anything else."""
+    if not (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _ordered_range(values: dict[str, object], first: str, last: str) -> dict[str, object]:
+    """Put a well-formed reversed date range (``first`` after ``last``) in order."""
+    start, end = _iso_date(values.get(first)), _iso_date(values.get(last))
+    if start is None or end is None or start <= end:
+        return values
+    return {**values, first: end.isoformat(), last: start.isoformat()}
+
+
 def _real_places_and_ordered_periods(body: object) -> object:
-    """Keep valid-shaped bodies inside the two rules JSON Schema cannot state."""
+    """Keep valid-shaped bodies inside the rules JSON Schema cannot state."""
     if not isinstance(body, dict):
         return body
     postcode = body.get("postcode")
     if isinstance(postcode, str) and WELL_FORMED_POSTCODE.fullmatch(postcode):
         body = {**body, "postcode": "LS9 7AB"}
-    start, end = body.get("period_start"), body.get("period_end")
-    if isinstance(start, str) and isinstance(end, str):
-        if not (ISO_DATE.fullmatch(start) and ISO_DATE.fullmatch(end)):
-            return body
-        try:
-            first, last = date.fromisoformat(start), date.fromisoformat(end)
-        except ValueError:
-            return body
+    first, last = _iso_date(body.get("period_start")), _iso_date(body.get("period_end"))
+    if first is not None and last is not None:
         first, last = min(first, last), max(first, last)
         if (last - first).days > 366:
             last = first
         body = {**body, "period_start": first.isoformat(), "period_end": last.isoformat()}
+    body = _ordered_range(body, "date_from", "date_to")
+    received = _iso_date(body.get("received_on"))
+    today = datetime.now(UTC).date()
+    if received is not None and received > today:
+        body = {**body, "received_on": today.isoformat()}
     return body
 
 
@@ -119,6 +138,8 @@ def test_schema_holds_under_fuzzing(case: schemathesis.Case, fuzz_world: World) 
     """Generated requests never break the schema's promises (all default checks)."""
     operation = case.operation
     case.body = _real_places_and_ordered_periods(case.body)
+    if isinstance(case.query, dict):
+        case.query = _ordered_range(case.query, "date_from", "date_to")
     if (operation.method.upper(), operation.path) not in RULES:
         pytest.skip("no authorization rule yet (test_every_operation_has_a_rule fails for it)")
     case.call_and_validate(headers=_headers(fuzz_world, operation.method.upper(), operation.path))

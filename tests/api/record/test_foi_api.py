@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import date
 
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.db import Database
 from api.record.audit import verify_chain
-from api.record.tables import AuditEvent
+from api.record.tables import AuditEvent, FoiExport
 from api.tables import Offer, ReferralPersonal, Role
 from tests.api.conftest import World, add_referral
 from tests.api.record.canaries import Canary, canary, filler, leaks
@@ -235,3 +236,116 @@ def test_unknown_referral_is_404_for_erasure(
     other = add_referral(db, world.orgs["B"])
     response = client.post(f"/admin/referrals/{other}/erasure", headers=world.headers("A", ADMIN))
     assert response.status_code == 404
+
+
+def _request(client: TestClient, world: World, received_on: str) -> int:
+    created = client.post(
+        "/foi/requests",
+        json={"reference": "R1", "summary": "Referrals in May", "received_on": received_on},
+        headers=world.headers("A", FOI),
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def test_closing_before_receipt_is_a_conflict(client: TestClient, world: World) -> None:
+    """Closing before the stored date of receipt is a 409 naming `closed_on`; nothing changes."""
+    request_id = _request(client, world, "2025-03-10")
+    response = client.patch(
+        f"/foi/requests/{request_id}",
+        json={"status": "answered", "closed_on": "2025-03-07"},
+        headers=world.headers("A", FOI),
+    )
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["reason"] == "closed_before_received"
+    assert "closed_on" in problem["detail"] and "2025-03-10" in problem["detail"]
+    entry = client.get(f"/foi/requests/{request_id}", headers=world.headers("A", FOI)).json()
+    assert entry["status"] == "open" and entry["closed_on"] is None
+    same_day = client.patch(
+        f"/foi/requests/{request_id}",
+        json={"status": "answered", "closed_on": "2025-03-10"},
+        headers=world.headers("A", FOI),
+    )
+    assert same_day.status_code == 200, same_day.text
+
+
+def test_date_of_receipt_is_an_iso_date_from_2005_to_today(
+    client: TestClient, world: World
+) -> None:
+    """Receipt must be `YYYY-MM-DD`, 2005 (FOIA) to today: else 422; the schema states 2005."""
+    for bad in (0, "0", "2025-01-06T00:00:00", "2025-02-30", "2004-12-31", "1970-01-01",
+                "2999-01-01"):  # fmt: skip
+        response = client.post(
+            "/foi/requests",
+            json={"reference": "R1", "summary": "s", "received_on": bad},
+            headers=world.headers("A", FOI),
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "received_on"
+    assert client.get("/foi/requests", headers=world.headers("A", FOI)).json()["items"] == []
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["FoiRequestCreate"]
+    pattern = re.compile(schema["properties"]["received_on"]["pattern"])
+    assert not pattern.search("2004-12-31") and pattern.search("2005-01-01")
+    assert pattern.search("2100-06-30")
+    entry = client.get(
+        f"/foi/requests/{_request(client, world, '2005-01-01')}", headers=world.headers("A", FOI)
+    )
+    assert entry.json()["due_on"] == "2005-01-31"
+
+
+def test_search_dates_are_iso_dates_in_order(client: TestClient, world: World) -> None:
+    """Search dates must be `YYYY-MM-DD` (no Unix time) and in order, else 422 naming them."""
+    for name, value in (("date_to", "0"), ("date_from", "2025-01-01T00:00:00"),
+                        ("date_to", "20250101"), ("date_from", "2025-02-30")):  # fmt: skip
+        response = client.get("/foi/search", params={name: value}, headers=world.headers("A", FOI))
+        assert response.status_code == 422, (name, value, response.text)
+        assert response.json()["errors"][0]["field"] == name
+    reversed_range = client.get(
+        "/foi/search",
+        params={"date_from": "2025-02-01", "date_to": "2025-01-31"},
+        headers=world.headers("A", FOI),
+    )
+    assert reversed_range.status_code == 422
+    assert reversed_range.json()["errors"][0] == {
+        "field": "date_to",
+        "location": "query",
+        "message": "must be on or after date_from (2025-02-01)",
+    }
+    one_day = client.get(
+        "/foi/search",
+        params={"date_from": "2025-02-01", "date_to": "2025-02-01"},
+        headers=world.headers("A", FOI),
+    )
+    assert one_day.status_code == 200, one_day.text
+
+
+def test_export_body_holds_only_what_the_schema_allows(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Bad ids, dates, NUL keywords or a reversed range: 422 naming the field, no export."""
+    bad_bodies = [
+        ({"referral_id": False}, "referral_id"),
+        ({"referral_id": 0}, "referral_id"),
+        ({"referral_id": str(world.ids["referral_a"])}, "referral_id"),
+        ({"organisation_ids": ["1"]}, "organisation_ids.0"),
+        ({"foi_request_id": True}, "foi_request_id"),
+        ({"date_from": 0}, "date_from"),
+        ({"date_to": "2025-01-01T00:00:00"}, "date_to"),
+        ({"keywords": "pallet\x00"}, "keywords"),
+        ({"date_from": "2025-02-01", "date_to": "2025-01-31"}, "body"),
+    ]
+    for body, field in bad_bodies:
+        response = client.post("/foi/exports", json=body, headers=world.headers("A", FOI))
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["errors"][0]["field"] == field, body
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(FoiExport)) == 0
+    made = client.post(
+        "/foi/exports",
+        json={"referral_id": world.ids["referral_a"], "keywords": "  pallet  "},
+        headers=world.headers("A", FOI),
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["parameters"]["keywords"] == "pallet"

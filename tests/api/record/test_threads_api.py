@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -147,14 +149,94 @@ def test_organisation_wide_thread(client: TestClient, world: World) -> None:
 
 
 def test_thread_must_join_a_council_and_a_charity(client: TestClient, world: World) -> None:
-    """Two councils cannot open a thread here; the error names the field."""
-    response = client.post(
+    """A counterpart of your own kind (or yourself) is a 409 naming the field; unknown, 404."""
+    cases = [
+        ("A", CW, world.orgs["B"], 409),  # another council
+        ("A", PL, world.orgs["A"], 409),  # yourself
+        ("X", CH, world.orgs["Y"], 409),  # another charity
+        ("A", CW, 999_999, 404),  # no such organisation
+    ]
+    for org, role, counterpart, expected in cases:
+        response = client.post(
+            "/threads",
+            json={"counterpart_organisation_id": counterpart, "subject": "s", "body": "b"},
+            headers=world.headers(org, role),
+        )
+        assert response.status_code == expected, (org, counterpart, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "counterpart_organisation_id" in response.json()["detail"]
+        if expected == 409:
+            assert response.json()["reason"] == "same_kind"
+    for org, role in (("A", CW), ("X", CH)):
+        assert client.get("/threads", headers=world.headers(org, role)).json()["items"] == []
+
+
+def test_ids_in_bodies_are_positive_json_integers(client: TestClient, world: World) -> None:
+    """An id sent as a string, a boolean, 0 or too big is a 422 naming it; 3.0 is 3."""
+    for bad in (str(world.orgs["X"]), True, 0, 2**31):
+        response = client.post(
+            "/threads",
+            json={"counterpart_organisation_id": bad, "subject": "s", "body": "b"},
+            headers=world.headers("A", CW),
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "counterpart_organisation_id"
+    assert client.get("/threads", headers=world.headers("A", CW)).json()["items"] == []
+    whole = client.post(
         "/threads",
-        json={"counterpart_organisation_id": world.orgs["B"], "subject": "s", "body": "b"},
+        json={"counterpart_organisation_id": float(world.orgs["X"]), "subject": "s", "body": "b"},
         headers=world.headers("A", CW),
     )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "counterpart_organisation_id"
+    assert whole.status_code == 201, whole.text
+    assert whole.json()["charity_organisation_id"] == world.orgs["X"]
+
+
+def _thread(client: TestClient, world: World) -> int:
+    created = client.post(
+        "/threads",
+        json={"counterpart_organisation_id": world.orgs["X"], "subject": "s", "body": "b"},
+        headers=world.headers("A", PL),
+    )
+    assert created.status_code == 201, created.text
+    return int(created.json()["id"])
+
+
+def test_a_thread_message_cannot_name_a_charity(client: TestClient, world: World) -> None:
+    """A thread message's schema has only `body`; `charity_organisation_id` is a 422 for it."""
+    thread_id = _thread(client, world)
+    operation = client.get("/openapi.json").json()["paths"]["/threads/{thread_id}/messages"]
+    ref = operation["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body_schema = client.get("/openapi.json").json()["components"]["schemas"][ref.split("/")[-1]]
+    assert set(body_schema["properties"]) == {"body"}
+    assert body_schema["additionalProperties"] is False
+    response = client.post(
+        f"/threads/{thread_id}/messages",
+        json={"body": "Forty.", "charity_organisation_id": world.orgs["X"]},
+        headers=world.headers("X", CH),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "charity_organisation_id"
+    listed = client.get(f"/threads/{thread_id}/messages", headers=world.headers("X", CH))
+    assert [m["body"] for m in listed.json()["items"]] == ["b"]
+
+
+def test_schema_and_server_agree_on_blank_text(client: TestClient, world: World) -> None:
+    """The server refuses exactly the texts the schema's pattern refuses (blank, NUL)."""
+    thread_id = _thread(client, world)
+    components = client.get("/openapi.json").json()["components"]["schemas"]
+    pattern = re.compile(components["ThreadMessageCreate"]["properties"]["body"]["pattern"])
+    spaces = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+    assert not any(pattern.search(f"{space}{space}") for space in spaces)
+    for text in ("\t", " \u3000 ", "\x1c", "a\x00b", " hi ", "\ufeff", "\xa0x"):
+        response = client.post(
+            f"/threads/{thread_id}/messages", json={"body": text}, headers=world.headers("X", CH)
+        )
+        allowed = pattern.search(text) is not None
+        assert response.status_code == (201 if allowed else 422), (text, response.text)
+        if allowed:
+            assert response.json()["body"] == text.strip()
+        else:
+            assert response.json()["errors"][0]["field"] == "body"
 
 
 def test_posting_is_audited_without_the_text(
