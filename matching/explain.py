@@ -8,6 +8,7 @@ every provider's limits. Also used for the baseline, so both answers explain the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,31 +87,136 @@ def _needs(referral_tags: frozenset[str]) -> str:
     return " and ".join(ordered)
 
 
-def _listing(parts: list[str]) -> str:
-    shown = parts[:MAX_LISTED]
-    more = len(parts) - len(shown)
-    text = "; ".join(shown)
-    return f"{text}; and {more} more" if more > 0 else text
-
-
 def explain(
     problem: Problem, candidates: Candidates, chosen_pair: IntArray, usage: Usage
 ) -> list[Match]:
-    """One :class:`Match` per referral, in input order, with its reason and explanation."""
-    n = len(problem.referrals)
-    first_reason = candidates.first_reason_codes()
-    starts = np.searchsorted(candidates.ref, np.arange(n + 1))
-    providers = problem.providers
+    """One :class:`Match` per referral, in input order, with its reason and explanation.
+
+    An explanation names at most :data:`MAX_LISTED` providers and counts the rest, so the
+    per-referral work is done only for the pairs it names: which pairs those are, how many
+    others there are, and each referral's reason code are all found with array operations.
+    """
+    referrals, providers = problem.referrals, problem.providers
+    n = len(referrals)
+    if n == 0:
+        return []
+    status = candidates.status
+    bounds = np.searchsorted(candidates.ref, np.arange(n + 1))
+    lo, hi = bounds[:-1], bounds[1:]
+    chosen = np.asarray(chosen_pair, dtype=np.int64)
+    matched = chosen >= 0
+
+    # Per referral: its reason code (as Candidates.first_reason_codes) and, for each kind of
+    # explanation, how many pairs it would list and where its first MAX_LISTED of them are.
+    feasible_before = _running_count(status == PAIR_FEASIBLE)
+    stocked_before = _running_count(status != PAIR_LACKS_DIET)
+    n_feasible = feasible_before[hi] - feasible_before[lo]
+    n_stocked = stocked_before[hi] - stocked_before[lo]
+    code = np.zeros(n, dtype=np.int64)
+    code[n_feasible == 0] = 3
+    code[n_stocked == 0] = 2
+    code[hi == lo] = 1
+    steps = np.arange(MAX_LISTED, dtype=np.int64)
+    listed = np.where(matched, np.maximum(chosen - lo, 0), hi - lo)
+    first = lo[:, None] + steps
+    at = first.copy()
+    # Not eligible lists the pairs with the right stock; capacity exhausted the feasible ones.
+    for only_code, before, how_many in (
+        (3, stocked_before, n_stocked),
+        (0, feasible_before, n_feasible),
+    ):
+        rows = np.flatnonzero(~matched & (code == only_code))
+        if rows.size:
+            listed[rows] = how_many[rows]
+            wanted = (before[lo[rows], None] + steps + 1).astype(before.dtype)
+            at[rows] = np.searchsorted(before, wanted) - 1
+    shown = np.minimum(listed, MAX_LISTED)
+    last = max(status.size - 1, 0)
+    at = np.where(steps < shown[:, None], at, 0).clip(0, last)
+    near = np.minimum(np.where(matched, np.clip(chosen + 1 - lo, 0, None), hi - lo), MAX_LISTED)
+
+    # Python values for just the pairs that are named, flat: [MAX_LISTED * i, ...) for referral i.
+    at_prov, at_status, at_deliver, at_km = (
+        _values(array, at)
+        for array in (candidates.prov, status, candidates.deliver, candidates.distance_km)
+    )
+    head_prov = _values(candidates.prov, first.clip(0, last))
+    pick = np.where(matched, chosen, 0)
+    pick_prov, pick_km, pick_deliver = (
+        _values(array, pick)
+        for array in (candidates.prov, candidates.distance_km, candidates.deliver)
+    )
+
+    names = [p.name for p in providers]
+    ids = [p.provider_id for p in providers]
+    needs = {tags: _needs(tags) for tags in {r.dietary for r in referrals}}
+    # Usage.blocker depends on the provider, the mode and the household's size and needs only.
+    blockers: dict[tuple[int, bool, int, frozenset[str]], str | None] = {}
+    matched_reason, deliver_mode, collect_mode = Reason.MATCHED, Mode.DELIVER, Mode.COLLECT
     matches: list[Match] = []
-    for i, referral in enumerate(problem.referrals):
-        lo, hi = int(starts[i]), int(starts[i + 1])
-        pair = int(chosen_pair[i])
+    for i, (referral, pair, reason_code, count, shown_i, near_i) in enumerate(
+        zip(
+            referrals,
+            chosen.tolist(),
+            code.tolist(),
+            listed.tolist(),
+            shown.tolist(),
+            near.tolist(),
+            strict=True,
+        )
+    ):
+        base = MAX_LISTED * i
+        dietary = referral.dietary
+        considered = tuple(map(ids.__getitem__, head_prov[base : base + near_i])) if near_i else ()
+        # The named pairs: nearer ones passed over (matched), else the ones considered.
+        parts: list[str] = []
+        for k in range(base, base + shown_i):
+            j, state = at_prov[k], at_status[k]
+            if pair < 0 and reason_code != 0:  # dietary_unavailable or not_eligible
+                parts.append(f"{names[j]} ({at_km[k]:.1f} km)")
+            elif state == PAIR_LACKS_DIET:
+                parts.append(f"{names[j]} does not stock {needs[dietary]}")
+            elif state != PAIR_FEASIBLE:
+                parts.append(f"{names[j]} does not serve {referral.outcode or 'this location'}")
+            else:
+                key = (j, at_deliver[k], referral.household_size, dietary)
+                if key in blockers:
+                    why = blockers[key]
+                else:
+                    why = blockers[key] = usage.blocker(problem, j, i, at_deliver[k])
+                if pair >= 0:
+                    why = (
+                        why or "had room, but not without leaving a more urgent household unmatched"
+                    )
+                    parts.append(f"{names[j]} {why}")
+                else:
+                    parts.append(f"{names[j]} ({at_km[k]:.1f} km) {why or 'had room'}")
         if pair >= 0:
-            matches.append(_matched(problem, candidates, usage, i, lo, pair))
+            j = pick_prov[i]
+            distance = round(pick_km[i], 3)
+            deliver = pick_deliver[i]
+            head = f"{names[j]}, {distance:.1f} km"
+            if deliver:
+                head += " (delivered)"
+            stock = f" with {needs[dietary]} stock" if dietary else ""
+            if count == 0:
+                text = f"{head}: the nearest provider in reach{stock}."
+            else:
+                listing = _listing_of(parts, count)
+                text = f"{head}: the nearest provider{stock} with room. Nearer: {listing}."
+            matches.append(
+                Match(
+                    referral_id=referral.referral_id,
+                    reason=matched_reason,
+                    provider_id=ids[j],
+                    mode=deliver_mode if deliver else collect_mode,
+                    distance_km=distance,
+                    explanation=text,
+                    considered=considered,
+                )
+            )
             continue
-        code = int(first_reason[i])
-        reason = _REASONS.get(code, Reason.CAPACITY_EXHAUSTED)
-        considered = [int(j) for j in candidates.prov[lo:hi][:MAX_LISTED].tolist()]
+        reason = _REASONS.get(reason_code, Reason.CAPACITY_EXHAUSTED)
         if reason is Reason.NO_PROVIDER_IN_REACH:
             if referral.needs_delivery:
                 text = "No provider delivers to this location."
@@ -118,80 +224,49 @@ def explain(
                 limit = f"{referral.max_travel_km:g} km"
                 text = f"No provider within the household's {limit} travel limit."
         elif reason is Reason.DIETARY_UNAVAILABLE:
-            names = [
-                f"{providers[j].name} ({candidates.distance_km[k]:.1f} km)"
-                for k, j in zip(range(lo, hi), candidates.prov[lo:hi].tolist(), strict=True)
-            ]
-            text = f"Providers in reach do not stock {_needs(referral.dietary)}: {_listing(names)}."
+            listing = _listing_of(parts, count)
+            text = f"Providers in reach do not stock {needs[dietary]}: {listing}."
         elif reason is Reason.NOT_ELIGIBLE:
-            names = [
-                f"{providers[int(candidates.prov[k])].name} ({candidates.distance_km[k]:.1f} km)"
-                for k in range(lo, hi)
-                if candidates.status[k] != PAIR_LACKS_DIET
-            ]
             where = referral.outcode or "this location"
             text = (
-                f"Providers in reach with the right stock do not serve {where}: {_listing(names)}."
+                f"Providers in reach with the right stock do not serve {where}: "
+                f"{_listing_of(parts, count)}."
             )
         else:
-            parts = []
-            for k in range(lo, hi):
-                if candidates.status[k] != PAIR_FEASIBLE:
-                    continue
-                j = int(candidates.prov[k])
-                why = usage.blocker(problem, j, i, bool(candidates.deliver[k])) or "had room"
-                parts.append(f"{providers[j].name} ({candidates.distance_km[k]:.1f} km) {why}")
             text = (
                 "Every provider that could take this household used its capacity for more "
-                f"urgent households or ones with no other option: {_listing(parts)}."
+                f"urgent households or ones with no other option: {_listing_of(parts, count)}."
             )
         matches.append(
             Match(
                 referral_id=referral.referral_id,
                 reason=reason,
                 explanation=text,
-                considered=tuple(providers[j].provider_id for j in considered),
+                considered=considered,
             )
         )
     return matches
 
 
-def _matched(
-    problem: Problem, candidates: Candidates, usage: Usage, i: int, lo: int, pair: int
-) -> Match:
-    referral = problem.referrals[i]
-    j = int(candidates.prov[pair])
-    site = problem.providers[j]
-    distance = round(float(candidates.distance_km[pair]), 3)
-    mode = Mode.DELIVER if candidates.deliver[pair] else Mode.COLLECT
-    head = f"{site.name}, {distance:.1f} km"
-    if mode is Mode.DELIVER:
-        head += " (delivered)"
-    nearer: list[str] = []
-    for k in range(lo, pair):
-        other = int(candidates.prov[k])
-        name = problem.providers[other].name
-        status = int(candidates.status[k])
-        if status == PAIR_LACKS_DIET:
-            nearer.append(f"{name} does not stock {_needs(referral.dietary)}")
-        elif status != PAIR_FEASIBLE:
-            nearer.append(f"{name} does not serve {referral.outcode or 'this location'}")
-        else:
-            why = usage.blocker(problem, other, i, bool(candidates.deliver[k]))
-            why = why or "had room, but not without leaving a more urgent household unmatched"
-            nearer.append(f"{name} {why}")
-    stock = f" with {_needs(referral.dietary)} stock" if referral.dietary else ""
-    if not nearer:
-        text = f"{head}: the nearest provider in reach{stock}."
-    else:
-        text = f"{head}: the nearest provider{stock} with room. Nearer: {_listing(nearer)}."
-    considered = candidates.prov[lo : min(pair + 1, lo + MAX_LISTED)].tolist()
-    return Match(
-        referral_id=referral.referral_id,
-        reason=Reason.MATCHED,
-        provider_id=site.provider_id,
-        mode=mode,
-        distance_km=distance,
-        explanation=text,
-        considered=tuple(problem.providers[int(k)].provider_id for k in considered),
-    )
+def _running_count(flags: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:
+    """``out[k]`` = how many of ``flags[:k]`` are true (length ``flags.size + 1``).
+
+    In 32 bits when that is enough: half the memory of 64, for an array as long as the pairs.
+    """
+    out = np.zeros(flags.size + 1, dtype=np.int32 if flags.size < 2**30 else np.int64)
+    np.cumsum(flags, out=out[1:])
+    return out
+
+
+def _values(array: npt.NDArray[Any], at: IntArray) -> list[Any]:
+    """``array[at]``, flattened, as Python values (zeros when there are no pairs at all)."""
+    if array.size == 0:
+        return np.zeros(at.size, dtype=array.dtype).tolist()  # type: ignore[no-any-return]
+    return array[at.ravel()].tolist()  # type: ignore[no-any-return]
+
+
+def _listing_of(shown: list[str], total: int) -> str:
+    """The shown parts, then how many more there are (``total`` counts every part)."""
+    text = "; ".join(shown)
+    more = total - len(shown)
+    return f"{text}; and {more} more" if more > 0 else text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from geopy.distance import great_circle
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,13 +11,14 @@ from hypothesis import strategies as st
 from matching.geo import (
     PAIR_FEASIBLE,
     Gazetteer,
+    _pair_order,
     candidate_pairs,
     distance_km,
     normalise_outcode,
     split_postcode,
 )
-from matching.models import Problem
-from tests.matching.oracle import feasible, pair_mode, problems
+from matching.models import Mode, Problem, Provider, Referral, Urgency
+from tests.matching.oracle import LEEDS, OUTCODES, TAGS, feasible, pair_mode, problems
 
 
 def test_postcodes_split_in_any_case_or_spacing() -> None:
@@ -65,3 +67,103 @@ def test_candidates_are_exactly_the_pairs_in_reach(problem: Problem) -> None:
     # sorted by referral, then distance
     order = np.lexsort((found.distance_km, found.ref))
     assert (order == np.arange(order.size)).all()
+
+
+# A few district centroids: most households and some sites sit exactly on one of them.
+_CENTROIDS = [(LEEDS[0] + dy, LEEDS[1] + dx) for dy, dx in ((0, 0), (0.012, 0), (0, 0.03))]
+_place = st.one_of(
+    st.sampled_from(_CENTROIDS),
+    st.tuples(
+        st.floats(LEEDS[0] - 0.02, LEEDS[0] + 0.02), st.floats(LEEDS[1] - 0.03, LEEDS[1] + 0.03)
+    ),
+)
+
+
+@st.composite
+def _shared_point_problems(draw: st.DrawFn) -> Problem:
+    """Problems where many households share a point and sites share points (equal distances)."""
+    referrals = []
+    for i in range(draw(st.integers(0, 30))):
+        lat, lon = draw(_place)
+        referrals.append(
+            Referral(
+                referral_id=f"R{i}",
+                latitude=lat,
+                longitude=lon,
+                household_size=1,
+                urgency=Urgency.STANDARD,
+                dietary=frozenset(draw(st.sampled_from([(), (), ("halal",), TAGS[:2]]))),
+                max_travel_km=draw(st.sampled_from([0.0, 1.5, 3.0])),
+                needs_delivery=draw(st.booleans()),
+                outcode=draw(st.sampled_from([*OUTCODES, None])),
+            )
+        )
+    providers = []
+    for j in range(draw(st.integers(0, 6))):
+        lat, lon = draw(_place)
+        providers.append(
+            Provider(
+                provider_id=f"P{j}",
+                name=f"Site {j}",
+                latitude=lat,
+                longitude=lon,
+                capacity=1,
+                dietary=dict.fromkeys(draw(st.sampled_from([TAGS, ("halal",), ()]))),
+                delivery_capacity=draw(st.integers(0, 1)),
+                delivery_radius_km=draw(st.sampled_from([0.0, 2.0])),
+                service_area=frozenset(draw(st.sampled_from([(), ("LS1",), ("LS",)]))),
+            )
+        )
+    return Problem(tuple(referrals), tuple(providers))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_shared_point_problems())
+def test_households_sharing_a_point_each_get_every_pair_in_reach(problem: Problem) -> None:
+    """Households at the same point are each given exactly their in-reach pairs, in order."""
+    found = candidate_pairs(problem)
+    rows = list(
+        zip(
+            found.ref.tolist(),
+            found.prov.tolist(),
+            found.distance_km.tolist(),
+            found.deliver.tolist(),
+            found.status.tolist(),
+            strict=True,
+        )
+    )
+    expected = {
+        (i, j): mode
+        for i, r in enumerate(problem.referrals)
+        for j, p in enumerate(problem.providers)
+        if (mode := pair_mode(r, p)) is not None
+    }
+    assert {(i, j) for i, j, *_ in rows} == set(expected)
+    for i, j, km, deliver, status in rows:
+        r, p = problem.referrals[i], problem.providers[j]
+        assert km == pytest.approx(
+            great_circle((r.latitude, r.longitude), (p.latitude, p.longitude)).km, abs=1e-9
+        )
+        assert deliver == (expected[(i, j)] is Mode.DELIVER)
+        assert (status == PAIR_FEASIBLE) == feasible(r, p)
+    # sorted by referral, then distance, then provider (sites at one point tie on distance)
+    assert [(i, km, j) for i, j, km, *_ in rows] == sorted((i, km, j) for i, j, km, *_ in rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.sampled_from([0.0, 0.5, 1.25, 3.0]), st.integers(0, 5)),
+        unique_by=lambda t: (t[0], t[2]),
+    ),
+    st.booleans(),
+)
+def test_pair_order_is_group_then_distance_then_provider(
+    pairs: list[tuple[int, float, int]], huge: bool
+) -> None:
+    """Pairs sort by group, distance, provider, with the packed key or (too many) without."""
+    group = np.array([g for g, _, _ in pairs], dtype=np.int64)
+    dist = np.array([d for _, d, _ in pairs], dtype=np.float64)
+    prov = np.array([p for _, _, p in pairs], dtype=np.int64)
+    order = _pair_order(group, dist, prov, n_groups=2**62 if huge else 5, n_providers=6)
+    assert [pairs[k] for k in order.tolist()] == sorted(pairs)
