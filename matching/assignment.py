@@ -32,6 +32,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
 
+from matching.classes import group_items
 from matching.staged import ComponentSearch, Deadline, search_component
 
 IntArray = npt.NDArray[np.int64]
@@ -224,6 +225,9 @@ def _laminar_family(
     """Choose unit-weight rows that nest within each bin; map each to its parent row (-1 = root).
 
     Returns the family and whether it holds every live row (then the model is a network).
+    Which rows nest is read off one sparse product: entry ``(a, b)`` of ``R R^T`` (``R`` the
+    row-by-arc incidence) counts the arcs rows ``a`` and ``b`` share, so ``a`` lies inside
+    ``b`` when that equals ``a``'s size, and they are disjoint when it is zero.
     """
     live = row_alive[model.entry_row] & arc_alive[model.entry_arc]
     rows_e, arcs_e, weights_e = (
@@ -233,26 +237,43 @@ def _laminar_family(
     )
     unit_row = np.ones(model.n_rows, dtype=bool)
     unit_row[rows_e[weights_e != 1]] = False
-    members: dict[int, set[int]] = {}
-    for row, arc in zip(rows_e.tolist(), arcs_e.tolist(), strict=True):
-        members.setdefault(row, set()).add(arc)
-    by_bin: dict[int, list[int]] = {}
-    for row in members:
-        by_bin.setdefault(int(model.row_bin[row]), []).append(row)
-
+    # Only bins with two or more live rows need the nesting test.
+    live_rows = np.unique(rows_e)
+    rows_per_bin = np.bincount(model.row_bin[live_rows], minlength=int(model.row_bin.max()) + 1)
+    crowded = rows_per_bin[model.row_bin[rows_e]] > 1
     family: dict[int, int] = {}
     complete = True
+    for row in live_rows[rows_per_bin[model.row_bin[live_rows]] == 1].tolist():
+        if unit_row[row]:
+            family[row] = -1
+        else:
+            complete = False
+    rows_e, arcs_e = rows_e[crowded], arcs_e[crowded]
+    incidence = sp.csr_matrix(
+        (np.ones(rows_e.size), (rows_e, arcs_e)), shape=(model.n_rows, model.n_arcs)
+    )
+    incidence.data[:] = 1.0  # an arc listed twice in a row is still one member
+    shared = (incidence @ incidence.T).tocsr()
+    size = np.asarray(incidence.sum(axis=1)).ravel()
+    present = np.flatnonzero(size > 0)
+    by_bin: dict[int, list[int]] = {}
+    for row in present.tolist():
+        by_bin.setdefault(int(model.row_bin[row]), []).append(row)
+
+    def common(a: int, b: int) -> float:
+        return float(shared[a, b])
+
     for rows in by_bin.values():
         kept: list[int] = []
-        for row in sorted(rows, key=lambda r: (-len(members[r]), r)):
+        for row in sorted(rows, key=lambda r: (-size[r], r)):
             if not unit_row[row]:
                 complete = False
                 continue
-            mine = members[row]
-            if all(mine <= members[k] or not (mine & members[k]) for k in kept):
+            overlaps = [(k, common(row, k)) for k in kept]
+            if all(n == 0 or n == size[row] for _, n in overlaps):
                 # The rows holding this one form a chain (kept in order, outermost first):
                 # its parent is the innermost, the last of them, even among equal sets.
-                parents = [k for k in kept if mine <= members[k]]
+                parents = [k for k, n in overlaps if n == size[row]]
                 family[row] = parents[-1] if parents else -1
                 kept.append(row)
             else:
@@ -287,28 +308,46 @@ def _min_cost_flow(
         depth[row] = 0 if parent < 0 else depth[parent] + 1
     entry_node = np.full(model.n_arcs, sink, dtype=np.int64)
     in_family = node_of_row[model.entry_row] >= 0
-    if in_family.any():
-        e_row, e_arc = model.entry_row[in_family], model.entry_arc[in_family]
-        order = np.lexsort((-depth[e_row], e_arc))
-        e_row, e_arc = e_row[order], e_arc[order]
-        first = np.ones(e_arc.size, dtype=bool)
-        first[1:] = e_arc[1:] != e_arc[:-1]
-        entry_node[e_arc[first]] = node_of_row[e_row[first]]
+    e_row, e_arc = model.entry_row[in_family], model.entry_arc[in_family]
+    e_depth = depth[e_row]
+    for level in range(int(e_depth.max(initial=-1)) + 1):  # deeper rows overwrite
+        at = e_depth == level
+        entry_node[e_arc[at]] = node_of_row[e_row[at]]
 
     weights = _rank_weights(model, arc_alive, rows.size)
-    has_arc = np.zeros(n, dtype=bool)
-    has_arc[model.arc_item[arcs]] = True
-    items = np.flatnonzero(has_arc)
+    # Items with the same rank and the same (entry, cost) options are one class node whose
+    # supply is their count: the same network, many fewer arcs.
+    cost = model.arc_cost[arcs]
+    arc_type = entry_node[arcs] * (int(cost.max(initial=0)) + 1) + cost
+    # One int64 key (item, then type); arcs usually come sorted by item, so a stable sort
+    # of this nearly sorted key is quick.
+    span = int(arc_type.max(initial=0)) + 1
+    if (n + 1) * span < 2**62:
+        order = np.argsort(model.arc_item[arcs] * span + arc_type, kind="stable")
+    else:  # pragma: no cover - beyond any instance measured here
+        order = np.lexsort((arc_type, model.arc_item[arcs]))
+    arcs, arc_type = arcs[order], arc_type[order]
+    classes = group_items(model.arc_item[arcs], arc_type, model.item_rank)
+    k = classes.n_classes
+    rep_arcs = arcs[classes.representative_arcs()]
+    class_of_rep_arc = np.repeat(np.arange(k), classes.n_arcs[classes.representative])
+    class_rank = model.item_rank[classes.items[classes.representative]]
+    class_node = np.arange(k)
+    row_node = k + np.arange(rows.size)
+    # Renumber: classes first, then the family's rows (in the same order), then the sink.
+    entry = entry_node[rep_arcs] - n + k
+    node_of_row[rows] = row_node
+    sink = k + rows.size
     parent_node = np.array(
         [sink if family[int(r)] < 0 else node_of_row[family[int(r)]] for r in rows], dtype=np.int64
     )
-    tails = np.concatenate([model.arc_item[arcs], items, node_of_row[rows]])
-    heads = np.concatenate([entry_node[arcs], np.full(items.size, sink), parent_node])
+    tails = np.concatenate([class_of_rep_arc, class_node, row_node])
+    heads = np.concatenate([entry, np.full(k, sink), parent_node])
     caps = np.concatenate(
-        [np.ones(arcs.size + items.size, dtype=np.int64), model.row_capacity[rows]]
+        [classes.count[class_of_rep_arc], classes.count, model.row_capacity[rows]]
     )
     costs = np.concatenate(
-        [model.arc_cost[arcs], weights[model.item_rank[items]], np.zeros(rows.size, np.int64)]
+        [model.arc_cost[rep_arcs], weights[class_rank], np.zeros(rows.size, np.int64)]
     )
     if costs.size and int(costs.max()) * (sink + 2) >= _COST_CEILING:
         raise OverflowError("costs too large for an exact flow: use a coarser distance unit")
@@ -316,15 +355,25 @@ def _min_cost_flow(
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[items] = 1
-    supplies[sink] = -items.size
+    supplies[:k] = classes.count
+    supplies[sink] = -int(classes.count.sum())
     flow.set_nodes_supplies(np.arange(sink + 1), supplies)
     status = flow.solve()
-    chosen = np.full(n, -1, dtype=np.int64)
     if status != flow.OPTIMAL:  # pragma: no cover - balanced by construction
         raise RuntimeError(f"min-cost flow failed with status {status}")
-    used = flow.flows(np.arange(arcs.size)) > 0
-    chosen[model.arc_item[arcs[used]]] = arcs[used]
+    units = flow.flows(np.arange(rep_arcs.size))
+    # Hand each class's units to its members, in order; member m takes its own arc at the
+    # representative arc's position.
+    chosen = np.full(n, -1, dtype=np.int64)
+    members, starts = classes.members()
+    taken = np.zeros(k, dtype=np.int64)
+    rep_position = classes.position[classes.representative_arcs()]
+    for j in np.flatnonzero(units > 0).tolist():
+        c = int(class_of_rep_arc[j])
+        q = int(units[j])
+        who = members[starts[c] + taken[c] : starts[c] + taken[c] + q]
+        taken[c] += q
+        chosen[classes.items[who]] = arcs[classes.first_arc[who] + int(rep_position[j])]
     return chosen
 
 

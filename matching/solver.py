@@ -26,8 +26,9 @@ from matching.models import (
     Urgency,
 )
 
-COST_UNITS_PER_KM = 1_000
-"""Distances are optimised in whole metres: the 3 decimals of `distance_km` in matches.csv."""
+COST_UNITS_PER_KM = 100_000
+"""Distances are optimised in whole centimetres: within half a centimetre per household of the
+exact optimum, far below the metre that `distance_km` in matches.csv shows."""
 
 IntArray = npt.NDArray[np.int64]
 

@@ -33,6 +33,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
+from matching.classes import group_items, mix64
+
 if TYPE_CHECKING:
     from matching.assignment import AssignmentModel
 
@@ -54,15 +56,6 @@ took GLOP 0.1-1.1 s and HiGHS' dual simplex up to 30 s; the cost LP, GLOP 5.3 s 
 dual simplex 1.3 s. HiGHS gives no usable duals through this interface, so it solves the
 cost LP only of components above ``LARGE_COLUMNS`` columns, where reduced-cost fixing is
 given up for speed."""
-
-
-def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """A 64-bit mixing function (splitmix64's finaliser), elementwise, wrapping."""
-    with np.errstate(over="ignore"):
-        z = values + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
 
 
 class Deadline:
@@ -127,7 +120,7 @@ class ComponentSearch:
             np.float64
         )
         # Hash each arc's entries, then sort arcs by (item, bin, cost, entries).
-        entry_hash = _mix(
+        entry_hash = mix64(
             (sub.indices.astype(np.uint64) << np.uint64(24)) ^ sub.data.astype(np.uint64)
         )
         arc_of_entry = np.repeat(np.arange(arcs.size), np.diff(sub.indptr))
@@ -143,49 +136,24 @@ class ComponentSearch:
         keys = np.column_stack((bins, cost, ehash.view(np.int64)))
         _, arc_type = np.unique(keys, axis=0, return_inverse=True)
         arc_type = arc_type.ravel().astype(np.int64)
-        items, first_arc, n_arcs = np.unique(items_of_arc, return_index=True, return_counts=True)
-        position = np.arange(arcs.size) - np.repeat(first_arc, n_arcs)
-        seq_hash = np.zeros(items.size, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            mixed = _mix(
-                arc_type.astype(np.uint64) * np.uint64(1_000_003) + position.astype(np.uint64)
-            )
-        item_index = np.repeat(np.arange(items.size), n_arcs)
-        np.add.at(seq_hash, item_index, mixed)
-        rank = model.item_rank[items]
-        group_keys = np.column_stack((rank, n_arcs, seq_hash.view(np.int64)))
-        _, group = np.unique(group_keys, axis=0, return_inverse=True)
-        group = group.ravel().astype(np.int64)
-        # Verify (exactly) that every member repeats its group's first member, arc for arc.
-        first_member = _first_index(group)
-        rep_of_item = first_member[group]
-        rep_arc = first_arc[rep_of_item][item_index] + position
-        same = arc_type[rep_arc] == arc_type
-        mismatched = np.unique(item_index[~same])
-        if mismatched.size:  # a hash collision: such items become classes of their own
-            group = group.copy()
-            group[mismatched] = group.max() + 1 + np.arange(mismatched.size)
-            _, group = np.unique(group, return_inverse=True)
-            first_member = _first_index(group)
-            rep_of_item = first_member[group]
-        self.items = items
+        classes = group_items(items_of_arc, arc_type, model.item_rank)
+        group = classes.item_class
+        first_arc, n_arcs, position = classes.first_arc, classes.n_arcs, classes.position
+        item_index = np.repeat(np.arange(classes.items.size), n_arcs)
+        self.items = classes.items
         self.item_class = group
-        self.n_classes = int(group.max()) + 1 if items.size else 0
-        self.class_count = np.bincount(group, minlength=self.n_classes).astype(np.float64)
-        self.class_rank = rank[first_member]
-        self.arc_position = position
+        self.n_classes = classes.n_classes
+        self.class_count = classes.count.astype(np.float64)
+        self.class_rank = model.item_rank[classes.items[classes.representative]]
         self.arcs = arcs
         self.item_first_arc = first_arc
         # Columns: the representative's arcs of each class.
-        rep_items = first_member
-        col_start = np.concatenate(([0], np.cumsum(n_arcs[rep_items])))[:-1]
+        lengths = n_arcs[classes.representative]
+        col_start = np.concatenate(([0], np.cumsum(lengths)))[:-1]
         self.class_col_start = col_start
-        lengths = n_arcs[rep_items]
-        rep_arcs_local = np.repeat(first_arc[rep_items] - col_start, lengths) + np.arange(
-            int(lengths.sum())
-        )
+        rep_arcs_local = classes.representative_arcs()
         self.n_cols = int(rep_arcs_local.size)
-        self.col_class = np.repeat(np.arange(self.n_classes), n_arcs[rep_items])
+        self.col_class = np.repeat(np.arange(self.n_classes), lengths)
         self.col_rank = self.class_rank[self.col_class]
         self.col_cost = cost[rep_arcs_local].astype(np.float64)
         self.col_ub = self.class_count[self.col_class]
@@ -295,7 +263,9 @@ class ComponentSearch:
         if seconds is not None:
             solver.set_time_limit_in_seconds(max(seconds, 0.01))
         if name == "highs":
-            solver.set_solver_specific_parameters("solver=simplex\nsimplex_strategy=1\n")
+            solver.set_solver_specific_parameters(
+                "solver=simplex\nsimplex_strategy=1\noutput_flag=false\n"
+            )
         if name == "scip":
             # Proof means proof: objectives are integral, so no gap tolerance.
             solver.set_solver_specific_parameters("limits/gap = 0\nlimits/absgap = 0\n")
@@ -423,13 +393,23 @@ class ComponentSearch:
         """A solution next to the LP optimum that meets the floors, filled greedily.
 
         First the LP's integral part is fixed and a small MIP settles the few fractional
-        columns. When no such rounding meets the floors, the box spanned by the LP optimum
-        and the incumbent is searched instead (seeded with the incumbent, so never
-        infeasible) — if it is small enough to pay off (``BOX_COLUMNS``).
+        columns. When no such rounding meets the floors, the MIP may also lower any column of
+        the LP's support; then the floors are dropped (the result is kept only if it is still
+        better than the incumbent); last, the box spanned by the LP optimum and the incumbent
+        is searched (seeded with the incumbent, so never infeasible), if it is small enough
+        to pay off (``BOX_COLUMNS``).
         """
         lower = np.floor(lp.x + _TOL)
         upper = np.minimum(np.ceil(lp.x - _TOL), self.col_ub)
         y, _ = self.mip(objective, maximise, key, deadline, lower=lower, upper=upper)
+        if y is None and not deadline.expired():
+            # Within the LP's support: any column may also drop to zero.
+            support = np.zeros(self.n_cols)
+            y, _ = self.mip(objective, maximise, key, deadline, lower=support, upper=upper)
+        if y is None and self.floors and not deadline.expired():
+            y = self._round_without_floors(objective, maximise, key, deadline, lower, upper)
+            if y is not None and self.key(y) >= self.key(incumbent):
+                y = None
         if y is None and not deadline.expired():
             lower = np.minimum(lower, incumbent)
             upper = np.minimum(np.maximum(upper, incumbent), self.col_ub)
@@ -439,12 +419,48 @@ class ComponentSearch:
                 )
         return None if y is None else self.fill(y)
 
-
-def _first_index(group: IntArray) -> IntArray:
-    """For labels ``0..k-1``, the first position holding each label."""
-    first = np.full(int(group.max()) + 1 if group.size else 0, group.size, dtype=np.int64)
-    np.minimum.at(first, group, np.arange(group.size))
-    return first
+    def _round_without_floors(
+        self,
+        objective: FloatArray,
+        maximise: bool,
+        key: str,
+        deadline: Deadline,
+        lower: FloatArray,
+        upper: FloatArray,
+    ) -> FloatArray | None:
+        """The same rounding with the floors dropped: keep the most items rank by rank
+        (highest first), then the best objective; then fill. It may fall short of a floor;
+        the caller keeps it only if it is lexicographically better all the same."""
+        floors, self.floors = self.floors, {}
+        try:
+            free = int((upper > lower + 0.5).sum()) + 1
+            step = float(np.abs(objective).max(initial=0.0)) * free + 1.0
+            weight = np.zeros(self.n_cols)
+            for level, rank in enumerate(sorted(self.ranks)):
+                weight[self.col_rank == rank] = step * float(free) ** level
+            sign = 1.0 if maximise else -1.0
+            y, _ = self.mip(
+                weight + sign * objective, True, key, deadline, lower=lower, upper=upper
+            )
+        finally:
+            self.floors = floors
+        if y is None:
+            return None
+        y = self.fill(y)
+        short = [r for r, f in floors.items() if y[self.col_rank == r].sum() < f - _TOL]
+        if not short or deadline.expired():
+            return y
+        # Trade places: households of the short ranks may come in wherever they reach, and
+        # anyone held at the sites they reach may leave, to meet the floors.
+        left = self.class_count - np.bincount(self.col_class, weights=y, minlength=self.n_classes)
+        wanted = np.isin(self.col_rank, short) & (left[self.col_class] > 0.5)
+        rows = np.unique(self.matrix.tocsc()[:, np.flatnonzero(wanted)].indices)
+        touched = np.zeros(self.n_cols, dtype=bool)
+        touched[self.matrix[rows[rows >= self.n_classes]].indices] = True
+        low = np.where(touched & (y > 0.5), 0.0, y)
+        high = np.where(wanted, self.col_ub, y)
+        traded, _ = self.mip(objective, maximise, key, deadline, lower=low, upper=high)
+        return None if traded is None else self.fill(traded)
 
 
 def search_component(
