@@ -118,15 +118,15 @@ def solve_assignment(
         )
 
     started = time.perf_counter()
-    best = _repair(model, chosen, arc_alive, row_alive)
-    timings["repair"] = time.perf_counter() - started
-    started = time.perf_counter()
-    component = _components(model, arc_alive)
-    troubled = sorted({int(component[b]) for b in model.row_bin[violated].tolist()})
     entries = sp.csr_matrix(
         (model.entry_weight.astype(np.float64), (model.entry_arc, model.entry_row)),
         shape=(model.n_arcs, model.n_rows),
     )
+    best = _repair(model, chosen, arc_alive, row_alive, entries)
+    timings["repair"] = time.perf_counter() - started
+    started = time.perf_counter()
+    component = _components(model, arc_alive)
+    troubled = sorted({int(component[b]) for b in model.row_bin[violated].tolist()})
     arcs_of = {label: np.flatnonzero(arc_alive & (component[model.arc_bin] == label))
                for label in troubled}  # fmt: skip
     remaining = sum(a.size for a in arcs_of.values())
@@ -411,51 +411,63 @@ def _violated_rows(model: AssignmentModel, chosen: IntArray, row_alive: BoolArra
 
 
 def _repair(
-    model: AssignmentModel, chosen: IntArray, arc_alive: BoolArray, row_alive: BoolArray
+    model: AssignmentModel,
+    chosen: IntArray,
+    arc_alive: BoolArray,
+    row_alive: BoolArray,
+    entries: sp.csr_matrix,
 ) -> IntArray:
     """A feasible solution near ``chosen``: evict from overfull rows, then refill greedily.
 
     Evicts the least important, then most costly, items of each overfull row; then places
-    unmatched items (most important first) on their cheapest arc with room in every row.
+    unmatched items (most important first, cheapest arc first) wherever every row has room.
+    ``entries`` is the arc-by-row weight matrix; only the binding rows matter.
     """
+    binding = entries[:, np.flatnonzero(row_alive)].tocsr()
+    row_id = np.flatnonzero(row_alive)
+    capacity = model.row_capacity[row_id].astype(np.float64)
     result = chosen.copy()
-    load = _row_loads(model, result)
-    rows_of_arc: dict[int, list[tuple[int, int]]] = {}
-    for row, arc, weight in zip(
-        model.entry_row.tolist(), model.entry_arc.tolist(), model.entry_weight.tolist(), strict=True
-    ):
-        if row_alive[row]:
-            rows_of_arc.setdefault(arc, []).append((row, weight))
-    arcs_of_row: dict[int, list[int]] = {}
-    for arc, pairs in rows_of_arc.items():
-        for row, _ in pairs:
-            arcs_of_row.setdefault(row, []).append(arc)
-    capacity = model.row_capacity.astype(np.float64)
+    held = np.flatnonzero(result >= 0)
+    held_arcs = result[held]
+    load = np.asarray(binding[held_arcs].sum(axis=0), dtype=np.float64).ravel()
+    indptr, indices, data = binding.indptr, binding.indices, binding.data
 
-    def unassign(item: int) -> None:
-        arc = int(result[item])
-        for row, weight in rows_of_arc.get(arc, []):
-            load[row] -= weight
-        result[item] = -1
+    over = np.flatnonzero(load > capacity + 1e-9)
+    if over.size:
+        by_row = binding[held_arcs].tocsc()
+        for row in over.tolist():
+            holders = held_arcs[by_row.indices[by_row.indptr[row] : by_row.indptr[row + 1]]]
+            items = model.arc_item[holders]
+            order = np.lexsort((-model.arc_cost[holders], model.item_rank[items]))
+            for arc in holders[order].tolist():
+                if load[row] <= capacity[row] + 1e-9:
+                    break
+                item = int(model.arc_item[arc])
+                if result[item] != arc:
+                    continue
+                span = slice(indptr[arc], indptr[arc + 1])
+                load[indices[span]] -= data[span]
+                result[item] = -1
 
-    for row in _violated_rows(model, result, row_alive).tolist():
-        holders = [a for a in arcs_of_row.get(row, []) if result[model.arc_item[a]] == a]
-        holders.sort(
-            key=lambda a: (int(model.item_rank[model.arc_item[a]]), -int(model.arc_cost[a]))
-        )
-        while load[row] > capacity[row] and holders:
-            unassign(int(model.arc_item[holders.pop(0)]))
-
-    arcs = np.flatnonzero(arc_alive)
+    # Refill: only arcs of unmatched items whose rows all have some room left are worth a look.
+    room = capacity - load
+    waiting = arc_alive & (result[model.arc_item] < 0)
+    arcs = np.flatnonzero(waiting)
+    if arcs.size:
+        sub = binding[arcs]
+        fits = np.ones(arcs.size, dtype=bool)
+        owner = np.repeat(np.arange(arcs.size), np.diff(sub.indptr))
+        fits[owner[sub.data > room[sub.indices] + 1e-9]] = False
+        arcs = arcs[fits]
     order = np.lexsort((model.arc_cost[arcs], -model.item_rank[model.arc_item[arcs]]))
     for arc in arcs[order].tolist():
         item = int(model.arc_item[arc])
         if result[item] >= 0:
             continue
-        pairs = rows_of_arc.get(arc, [])
-        if all(load[row] + weight <= capacity[row] for row, weight in pairs):
-            for row, weight in pairs:
-                load[row] += weight
+        span = slice(indptr[arc], indptr[arc + 1])
+        rows, weights = indices[span], data[span]
+        if (load[rows] + weights <= capacity[rows] + 1e-9).all():
+            load[rows] += weights
             result[item] = arc
     return result
 
