@@ -40,8 +40,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 _COST_CEILING = 2**62
 MAX_SEARCH_ARCS = 1_500_000
-"""Components with more live arcs than this are not searched (their LP alone would take
-minutes here): they keep the repaired flow solution, reported as not proven."""
+"""Components with more live arcs than this are not searched whole (their LP alone would
+take minutes here) but over each household's ``RESTRICTED_ARCS_PER_ITEM`` cheapest options:
+the answer is feasible and reported as not proven."""
+RESTRICTED_ARCS_PER_ITEM = 6
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def solve_assignment(
     remaining = sum(a.size for a in arcs_of.values())
     proven = True
     searched_labels: list[int] = []
+    restricted = 0
     cost_bound: float | None = 0.0
     bounds: dict[int, int] = {}
     # Smallest first: small components settle in milliseconds, and each gets its share of
@@ -143,23 +146,26 @@ def solve_assignment(
         if left is not None:
             share = max(left * arcs.size / max(remaining, 1), min(left / 4, 2.0))
         remaining -= arcs.size
-        if arcs.size > MAX_SEARCH_ARCS:
-            proven = False
-            cost_bound = None
-            continue
-        search = ComponentSearch(model, arcs, row_alive, entries)
         items = np.zeros(model.n_items, dtype=bool)
         items[model.arc_item[arcs]] = True
         relaxed_here = _rank_counts_where(model, chosen, items)
+        whole = arcs.size <= MAX_SEARCH_ARCS
+        if not whole:
+            # Too large to search whole: search each household's few cheapest options (and
+            # the current one). That answer is feasible, but its LP bounds are not bounds of
+            # the whole, so the flow relaxation's counts are reported instead.
+            arcs = _cheapest_arcs(model, arcs, best, RESTRICTED_ARCS_PER_ITEM)
+            restricted += 1
+        search = ComponentSearch(model, arcs, row_alive, entries)
         report = search_component(search, best, Deadline(share), relaxed_here)
         searched_labels.append(label)
         best = report.chosen
-        proven = proven and report.proven
-        for rank, value in report.rank_bound.items():
+        proven = proven and report.proven and whole
+        for rank, value in (report.rank_bound if whole else relaxed_here).items():
             bounds[rank] = bounds.get(rank, 0) + value
         cost_bound = (
             None
-            if cost_bound is None or report.cost_bound is None
+            if cost_bound is None or report.cost_bound is None or not whole
             else cost_bound + report.cost_bound
         )
         for key, seconds in report.times.items():
@@ -170,8 +176,11 @@ def solve_assignment(
         f"min-cost flow + aggregated staged LP/MIP (GLOP, SCIP) on {searched} of "
         f"{int(component.max()) + 1} components"
     )
-    if searched < len(troubled):
-        method += f"; {len(troubled) - searched} too large to search, repaired flow"
+    if restricted:
+        method += (
+            f"; {restricted} too large to search whole, searched over each household's "
+            f"{RESTRICTED_ARCS_PER_ITEM} cheapest options"
+        )
     if proven:
         return AssignmentSolution(best, True, method, _rank_counts(model, best), None, timings)
     # What is proven about the whole: searched components by their LP bounds, components
@@ -375,6 +384,19 @@ def _min_cost_flow(
         taken[c] += q
         chosen[classes.items[who]] = arcs[classes.first_arc[who] + int(rep_position[j])]
     return chosen
+
+
+def _cheapest_arcs(model: AssignmentModel, arcs: IntArray, chosen: IntArray, k: int) -> IntArray:
+    """Of ``arcs``, each item's ``k`` cheapest and the one it holds in ``chosen``."""
+    order = np.lexsort((model.arc_cost[arcs], model.arc_item[arcs]))
+    ranked = arcs[order]
+    owner = model.arc_item[ranked]
+    first = np.searchsorted(owner, owner, side="left")
+    keep = np.zeros(model.n_arcs, dtype=bool)
+    keep[ranked[np.arange(ranked.size) - first < k]] = True
+    held = chosen[chosen >= 0]
+    keep[held[np.isin(held, arcs)]] = True
+    return np.flatnonzero(keep)
 
 
 def _rank_counts_where(
