@@ -63,7 +63,7 @@ AreaEntry = Annotated[
 ]
 
 
-def _json_integer(value: object) -> object:
+def json_integer(value: object) -> object:
     """JSON Schema's integer: a whole number (``3`` or ``3.0``), never ``"3"`` or ``true``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("expected a whole number")
@@ -189,7 +189,7 @@ class ReferralCreate(Input):
     def _postcode(cls, value: str) -> str:
         return _check_postcode(value)
 
-    _whole_household = field_validator("household_size", mode="before")(_json_integer)
+    _whole_household = field_validator("household_size", mode="before")(json_integer)
 
     @field_validator("dietary")
     @classmethod
@@ -319,18 +319,18 @@ class CapacityUpdate(Input):
         description="Dietary needs it can meet, each with a cap (null = no cap).",
     )
 
-    _whole_numbers = field_validator("parcels", "delivery", mode="before")(_json_integer)
+    _whole_numbers = field_validator("parcels", "delivery", mode="before")(json_integer)
 
     @field_validator("people", mode="before")
     @classmethod
     def _whole_people(cls, value: object) -> object:
-        return None if value is None else _json_integer(value)
+        return None if value is None else json_integer(value)
 
     @field_validator("dietary", mode="before")
     @classmethod
     def _whole_caps(cls, value: object) -> object:
         if isinstance(value, dict):
-            return {k: None if v is None else _json_integer(v) for k, v in value.items()}
+            return {k: None if v is None else json_integer(v) for k, v in value.items()}
         return value
 
     @field_validator("period_end")

@@ -247,7 +247,7 @@ def _row(
         if s.get("note"):
             status += f": {s['note']}"
         if run.get("limit") is not None and s.get("status") != "not run":
-            limit_text = run.get("limit_text") or f"limit {run['limit']:.0f} s"
+            limit_text = run.get("limit_text") or f"limit {run['limit']:g} s"
             status += f" [{limit_text}]"
     if s is None or "matched" not in s:
         return f"| {label} | {status} | | | | | | | {m.wall:.1f} | {m.peak_rss_mb:,.0f} | |"

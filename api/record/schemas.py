@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas import Input
+from api.schemas import Input, json_integer
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_ID = 2_147_483_647
@@ -51,17 +51,6 @@ def _foia_date(value: object) -> object:
     return day
 
 
-def _whole_number(value: object) -> object:
-    """JSON Schema's integer: ``3`` or ``3.0``, never ``"3"``, ``3.5`` or ``false``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("expected a whole number")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("expected a whole number")
-        return int(value)
-    return value
-
-
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 """A date in a body or query: exactly ``YYYY-MM-DD``, as the schema's ``format: date`` says."""
 
@@ -72,7 +61,7 @@ FoiReceiptDate = Annotated[
 ]
 """A date of receipt: ``YYYY-MM-DD`` from 2005-01-01 on (the pattern states the year floor)."""
 
-RecordId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_whole_number)]
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(json_integer)]
 """The id of a stored object: a positive whole number in a JSON body (never a string or bool)."""
 
 _SPACE = (
