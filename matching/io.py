@@ -15,11 +15,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
-
-import pandas as pd
+from typing import TYPE_CHECKING, TypeVar
 
 from matching.geo import Gazetteer, is_service_area_entry, split_postcode
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: `foodmatch match` never needs it
+    import pandas as pd
 from matching.models import (
     DEFAULT_MAX_TRAVEL_KM,
     DIETARY_TAGS,
@@ -497,6 +498,8 @@ def _location_cells(postcode: str | None, lat: float, lon: float) -> dict[str, o
 
 def referrals_frame(referrals: Iterable[Referral]) -> pd.DataFrame:
     """Contract columns for referrals (a postcode when known, else the coordinates)."""
+    import pandas as pd
+
     rows = []
     for r in referrals:
         rows.append(
@@ -515,6 +518,8 @@ def referrals_frame(referrals: Iterable[Referral]) -> pd.DataFrame:
 
 def providers_frame(providers: Iterable[Provider]) -> pd.DataFrame:
     """Contract columns for providers."""
+    import pandas as pd
+
     rows = []
     for p in providers:
         diet = ";".join(
@@ -538,6 +543,8 @@ def providers_frame(providers: Iterable[Provider]) -> pd.DataFrame:
 
 def matches_frame(result: MatchResult) -> pd.DataFrame:
     """The matches table of the contract, one row per referral in input order."""
+    import pandas as pd
+
     rows = [
         {
             "referral_id": m.referral_id,
