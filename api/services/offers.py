@@ -19,6 +19,7 @@ from api.db import Database
 from api.problems import conflict, not_found
 from api.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
 from api.services.matching import rematch
+from api.services.trail import audit
 from api.services.views import offer_read
 from api.tables import (
     Offer,
@@ -100,12 +101,30 @@ def _change(
         assert locked is not None
         if capacity is not None and locked.capacity_id != capacity.id:
             capacity = repo.lock_capacity(session, [locked.capacity_id])[locked.capacity_id]
+        before = {"status": locked.status.value, "referral_status": referral.status.value}
         step(session, referral, locked)
         if frees_place and locked.status in (OfferStatus.DECLINED, OfferStatus.NO_SHOW):
             assert capacity is not None
             convert.release(capacity, referral, locked.mode)
             referral.status = ReferralStatus.OPEN
         session.flush()
+        after: dict[str, object] = {
+            "status": locked.status.value,
+            "referral_status": referral.status.value,
+            "provider_id": locked.provider_id,
+        }
+        if locked.decline_reason is not None:
+            after["decline_reason"] = str(locked.decline_reason)
+        audit(
+            session,
+            principal,
+            action=f"offer.{locked.status.value}",
+            entity_type="offer",
+            entity_id=locked.id,
+            before=before,
+            after=after,
+            referral_id=referral.id,
+        )
         return offer_read(locked)
 
 

@@ -12,6 +12,7 @@ from api.auth import Principal
 from api.db import Database
 from api.problems import ProblemError, conflict, invalid, not_found
 from api.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
+from api.services.trail import audit
 from api.services.views import capacity_read, provider_read
 from api.tables import ACTIVE_OFFER_STATUSES, Capacity, Offer, OrganisationKind, Provider, utcnow
 
@@ -47,6 +48,19 @@ def create_provider(db: Database, principal: Principal, body: ProviderCreate) ->
         )
         session.add(provider)
         session.flush()
+        audit(
+            session,
+            principal,
+            action="site.created",
+            entity_type="provider",
+            entity_id=provider.id,
+            after={
+                "name": provider.name,
+                "outcode": provider.outcode,
+                "service_area": provider.service_area,
+                "delivery_radius_km": provider.delivery_radius_km,
+            },
+        )
         return provider_read(provider, None)
 
 
@@ -177,4 +191,25 @@ def set_capacity(
                 .values(capacity_id=capacity.id)
                 .execution_options(synchronize_session=False)
             )
+        audit(
+            session,
+            principal,
+            action="capacity.updated" if old is not None else "capacity.set",
+            entity_type="capacity",
+            entity_id=capacity.id,
+            before=None if old is None else _capacity_figures(old),
+            after={"provider_id": provider_id, **_capacity_figures(capacity)},
+        )
         return capacity_read(capacity)
+
+
+def _capacity_figures(capacity: Capacity) -> dict[str, object]:
+    """What a capacity record says, for the audit trail."""
+    return {
+        "period_start": capacity.period_start.isoformat(),
+        "period_end": capacity.period_end.isoformat(),
+        "parcels": capacity.parcels,
+        "people": capacity.people,
+        "delivery": capacity.delivery,
+        "dietary": dict(capacity.dietary or {}),
+    }

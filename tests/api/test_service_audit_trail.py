@@ -1,0 +1,78 @@
+"""The service's own state changes land in the tamper-evident audit chain, by reference."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.db import Database
+from api.record.audit import verify_chain
+from api.record.tables import AuditEvent
+from api.seed import current_week
+from api.tables import Role
+from tests.api.conftest import World
+
+CW, CH = Role.CASEWORKER, Role.CHARITY
+
+
+def _events(db: Database) -> list[AuditEvent]:
+    with db.read() as session:
+        return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_offer_lifecycle_is_audited(client: TestClient, world: World, db: Database) -> None:
+    """Accepting and recording an outcome each append one event naming offer and referral."""
+    offer_id, referral_id = world.ids["offer_a"], world.ids["referral_a"]
+    charity = world.headers("X", CH)
+    assert client.post(f"/offers/{offer_id}/accept", headers=charity).status_code == 200
+    outcome = client.post(
+        f"/offers/{offer_id}/outcome", json={"outcome": "collected"}, headers=charity
+    )
+    assert outcome.status_code == 200, outcome.text
+    events = [e for e in _events(db) if e.entity_type == "offer"]
+    assert [e.action for e in events] == ["offer.accepted", "offer.collected"]
+    assert all(e.entity_id == str(offer_id) and e.referral_id == referral_id for e in events)
+    assert events[0].organisation_id == world.orgs["X"] and events[0].actor_user_id is not None
+    assert '"status":"offered"' in events[0].before_json
+    with db.read() as session:
+        assert verify_chain(session).ok
+
+
+def test_decline_is_audited_without_its_free_text(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A decline records its reason code; the free-text note stays out of the chain."""
+    response = client.post(
+        f"/offers/{world.ids['offer_a']}/decline",
+        json={"reason": "no_stock", "note": "Out of tins for Mrs Example"},
+        headers=world.headers("X", CH),
+    )
+    assert response.status_code == 200, response.text
+    declined = [e for e in _events(db) if e.action == "offer.declined"]
+    assert len(declined) == 1
+    assert "no_stock" in declined[0].after_json
+    assert "Example" not in declined[0].after_json and "tins" not in declined[0].after_json
+
+
+def test_sites_and_capacity_changes_are_audited(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Adding a site and changing a capacity figure keep before and after in the chain."""
+    charity = world.headers("X", CH)
+    site = client.post(
+        "/providers", json={"name": "Audit Pantry", "postcode": "LS9 7AB"}, headers=charity
+    )
+    assert site.status_code == 201, site.text
+    start, end = current_week()
+    updated = client.put(
+        f"/providers/{world.ids['site_x']}/capacity",
+        json={"period_start": str(start), "period_end": str(end), "parcels": 7},
+        headers=charity,
+    )
+    assert updated.status_code == 200, updated.text
+    actions = {e.action: e for e in _events(db)}
+    assert actions["site.created"].entity_id == str(site.json()["id"])
+    change = actions["capacity.updated"]
+    assert '"parcels":10' in change.before_json and '"parcels":7' in change.after_json
+    with db.read() as session:
+        assert verify_chain(session).ok
