@@ -7,9 +7,11 @@ with 403. Objects of another organisation are hidden by the services with 404.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -111,8 +113,36 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+TOKEN_CACHE_SIZE = 4096
+_checked_tokens: dict[tuple[str, str], tuple[Principal, int]] = {}
+"""Tokens whose signature and claims were already checked: (secret, token) -> (who, exp).
+
+A token is immutable and signed, so once it verified under a secret, only its expiry can
+change the answer; a hit re-checks that (as PyJWT does: expired once ``exp <= now``) and
+skips the HMAC and claim parsing. Only successes are kept; the oldest entry goes first.
+"""
+
+
 def principal_from_token(token: str, settings: Settings) -> Principal:
     """Decode and check a bearer token (signature, expiry, claims) into a principal."""
+    cache_key = (settings.jwt_secret, token)
+    hit = _checked_tokens.get(cache_key)
+    if hit is not None:
+        if hit[1] <= time.time():
+            _checked_tokens.pop(cache_key, None)
+            raise _unauthorized("The access token has expired; sign in again.")
+        return hit[0]
+    principal, expires = _decode_token(token, settings)
+    if len(_checked_tokens) >= TOKEN_CACHE_SIZE:
+        # Another thread may have changed the cache meanwhile; losing a race only costs a miss.
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del _checked_tokens[next(iter(_checked_tokens))]
+    _checked_tokens[cache_key] = (principal, expires)
+    return principal
+
+
+def _decode_token(token: str, settings: Settings) -> tuple[Principal, int]:
+    """Verify a bearer token with PyJWT: the principal it names and its ``exp``."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -120,12 +150,13 @@ def principal_from_token(token: str, settings: Settings) -> Principal:
             algorithms=[JWT_ALGORITHM],
             options={"require": ["exp", "sub", "org", "role", "kind"]},
         )
-        return Principal(
+        principal = Principal(
             organisation_id=int(claims["org"]),
             organisation_kind=OrganisationKind(claims["kind"]),
             role=Role(claims["role"]),
             user_id=int(claims["sub"]),
         )
+        return principal, int(claims["exp"])
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("The access token has expired; sign in again.") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:

@@ -6,6 +6,7 @@ held by active offers), so a run or a placement can never promise a place twice.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,10 +16,26 @@ from matching import models as m
 from matching.geo import Gazetteer
 from matching.solver import solve
 
+_GAZETTEERS: dict[str | None, Gazetteer] = {}
+
+
+def _gazetteer() -> Gazetteer:
+    """The shipped gazetteer, kept per ``FOODMATCH_DATA_DIR`` value.
+
+    ``Gazetteer.default()`` caches the table already, but it resolves the data folder on the
+    file system each call (tens of microseconds per submitted referral); the folder only
+    changes with that variable.
+    """
+    key = os.environ.get("FOODMATCH_DATA_DIR")
+    found = _GAZETTEERS.get(key)
+    if found is None:
+        found = _GAZETTEERS[key] = Gazetteer.default()
+    return found
+
 
 def locate(postcode: str) -> tuple[float, float, str] | None:
     """(latitude, longitude, district) of a postcode from the offline table, or ``None``."""
-    return Gazetteer.default().locate(postcode)
+    return _gazetteer().locate(postcode)
 
 
 def referral_model(row: Referral) -> m.Referral:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from api.record.people import household, known_for_referrals
 from api.record.search import index_document
@@ -29,15 +30,56 @@ def _charity_of(connection: Connection, provider_id: int | None) -> int | None:
     return connection.scalar(select(Provider.organisation_id).where(Provider.id == provider_id))
 
 
-def index_note(connection: Connection, personal: ReferralPersonal) -> None:
-    """Index a referral's free-text notes, redacted with the household's own details."""
+OrganisationsHeld = dict[tuple[type, int], int]
+
+
+def _organisations_held(touched: list[Any]) -> OrganisationsHeld:
+    """``organisation_id`` of each referral and site this flush wrote, by (class, id).
+
+    Objects written by a flush are not in the identity map until it ends, so these come from
+    ``touched``, once per flush (a match run's flush holds thousands of objects).
+    """
+    held: OrganisationsHeld = {}
+    for obj in touched:
+        if type(obj) is Referral or type(obj) is Provider:
+            ident, organisation = obj.__dict__.get("id"), obj.__dict__.get("organisation_id")
+            if isinstance(ident, int) and isinstance(organisation, int):
+                held[(type(obj), ident)] = organisation
+    return held
+
+
+def _loaded_organisation(
+    session: Session, written: OrganisationsHeld, cls: type, ident: int
+) -> int | None:
+    """The ``organisation_id`` of a referral or site this session already holds, if any.
+
+    Saves a query per indexed document inside the flush. Only a value already loaded is used
+    (reading an expired attribute here would query anyway); organisations never change.
+    """
+    found = written.get((cls, ident))
+    if found is not None:
+        return found
+    held = session.identity_map.get(identity_key(cls, ident))
+    value = held.__dict__.get("organisation_id") if held is not None else None
+    return value if isinstance(value, int) else None
+
+
+def index_note(
+    connection: Connection, personal: ReferralPersonal, *, council_id: int | None = None
+) -> None:
+    """Index a referral's free-text notes, redacted with the household's own details.
+
+    ``council_id`` is the referral's organisation when the caller knows it (else queried).
+    """
     if not personal.notes:
         return
     index_document(
         connection,
         kind=DocumentKind.NOTE,
         source_key=f"note:{personal.referral_id}",
-        organisation_id=_council_of(connection, personal.referral_id),
+        organisation_id=(
+            council_id if council_id is not None else _council_of(connection, personal.referral_id)
+        ),
         other_organisation_id=None,
         referral_id=personal.referral_id,
         occurred_at=utcnow(),
@@ -56,14 +98,28 @@ def offer_text(offer: Offer) -> str:
     return ". ".join(p for p in parts if p)
 
 
-def index_offer(connection: Connection, offer: Offer) -> None:
-    """Index an offer's decision text, redacted with the household's details."""
+def index_offer(
+    connection: Connection,
+    offer: Offer,
+    *,
+    council_id: int | None = None,
+    charity_id: int | None = None,
+) -> None:
+    """Index an offer's decision text, redacted with the household's details.
+
+    ``council_id`` and ``charity_id`` are the referral's and the site's organisations when
+    the caller knows them (else queried).
+    """
     index_document(
         connection,
         kind=DocumentKind.DECISION,
         source_key=f"offer:{offer.id}",
-        organisation_id=_council_of(connection, offer.referral_id),
-        other_organisation_id=_charity_of(connection, offer.provider_id),
+        organisation_id=(
+            council_id if council_id is not None else _council_of(connection, offer.referral_id)
+        ),
+        other_organisation_id=(
+            charity_id if charity_id is not None else _charity_of(connection, offer.provider_id)
+        ),
         referral_id=offer.referral_id,
         occurred_at=offer.updated_at or utcnow(),
         body=offer_text(offer),
@@ -93,13 +149,21 @@ def _after_flush(session: Session, _context: Any) -> None:
     if not any(isinstance(o, ReferralPersonal | Offer | MatchRunItem) for o in touched):
         return
     connection = session.connection()
+    written = _organisations_held(touched)
     for obj in touched:
         if obj in session.deleted:
             continue
         if isinstance(obj, ReferralPersonal):
-            index_note(connection, obj)
+            council = _loaded_organisation(session, written, Referral, obj.referral_id)
+            index_note(connection, obj, council_id=council)
         elif isinstance(obj, Offer):
-            index_offer(connection, obj)
+            council = _loaded_organisation(session, written, Referral, obj.referral_id)
+            charity = (
+                _loaded_organisation(session, written, Provider, obj.provider_id)
+                if obj.provider_id is not None
+                else None
+            )
+            index_offer(connection, obj, council_id=council, charity_id=charity)
         elif isinstance(obj, MatchRunItem):
             index_match_item(connection, obj)
 

@@ -45,19 +45,24 @@ def place_referral(
     db: Database, settings: Settings, principal: Principal, referral_id: int
 ) -> OfferRead:
     """Book the best feasible place for one of the caller's referrals now, or say why not."""
-    with db.read() as session:
-        referral = repo.get_referral(session, referral_id)
-        if referral is None or referral.organisation_id != principal.organisation_id:
-            raise not_found("referral", referral_id)
-    return place(db, settings, referral_id)
+    return place(db, settings, referral_id, organisation_id=principal.organisation_id)
 
 
-def place(db: Database, settings: Settings, referral_id: int) -> OfferRead:
-    """Book the best feasible place for a referral (no authorisation: callers check)."""
+def place(
+    db: Database, settings: Settings, referral_id: int, *, organisation_id: int | None = None
+) -> OfferRead:
+    """Book the best feasible place for a referral.
+
+    With ``organisation_id``, a referral of any other organisation is a 404 (checked in the
+    same read as the rest, before anything else is said about it); without it, no
+    authorisation is done: callers check.
+    """
     for _attempt in range(PLACE_ATTEMPTS):
         with db.read() as session:
             referral = repo.get_referral(session, referral_id)
-            if referral is None:
+            if referral is None or (
+                organisation_id is not None and referral.organisation_id != organisation_id
+            ):
                 raise not_found("referral", referral_id)
             if referral.status is not ReferralStatus.OPEN:
                 raise conflict(
