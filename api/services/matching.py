@@ -20,6 +20,7 @@ from api.config import Settings
 from api.db import Database
 from api.problems import ProblemError, conflict, not_found
 from api.schemas import MatchRunRead, MatchRunSummary, OfferRead, Page
+from api.services.trail import audit
 from api.services.views import match_run_read, match_run_summary, offer_read
 from api.tables import (
     MatchRun,
@@ -45,11 +46,18 @@ def place_referral(
     db: Database, settings: Settings, principal: Principal, referral_id: int
 ) -> OfferRead:
     """Book the best feasible place for one of the caller's referrals now, or say why not."""
-    return place(db, settings, referral_id, organisation_id=principal.organisation_id)
+    return place(
+        db, settings, referral_id, organisation_id=principal.organisation_id, principal=principal
+    )
 
 
 def place(
-    db: Database, settings: Settings, referral_id: int, *, organisation_id: int | None = None
+    db: Database,
+    settings: Settings,
+    referral_id: int,
+    *,
+    organisation_id: int | None = None,
+    principal: Principal | None = None,
 ) -> OfferRead:
     """Book the best feasible place for a referral.
 
@@ -120,6 +128,20 @@ def place(
             session.add(offer)
             locked.status = ReferralStatus.OFFERED
             session.flush()
+            audit(
+                session,
+                principal,  # None when the system re-matches after a decline or no-show
+                action="offer.made",
+                entity_type="offer",
+                entity_id=offer.id,
+                after={
+                    "provider_id": provider_id,
+                    "mode": offer.mode,
+                    "distance_km": offer.distance_km,
+                    "by": "placement" if principal is not None else "re-match",
+                },
+                referral_id=referral_id,
+            )
             return offer_read(offer)
     raise conflict(
         "Every feasible place was taken by other bookings while this one was being made.",
@@ -257,6 +279,24 @@ def run_matching(
         if items:
             session.execute(insert(MatchRunItem), items)
         session.flush()
+        offer_ids_made = [int(i["offer_id"]) for i in items if i.get("offer_id") is not None]
+        audit(
+            session,
+            principal,
+            action="match_run.completed",
+            entity_type="match_run",
+            entity_id=run.id,
+            after={
+                "status": run.status,
+                "method": run.method,
+                "referrals": run.referral_count,
+                "sites": run.provider_count,
+                "matched": dict(tiers),
+                "unmatched": dict(unmatched),
+                "offers_made": len(offer_ids_made),
+                "offer_ids": [min(offer_ids_made), max(offer_ids_made)] if offer_ids_made else [],
+            },
+        )
         return match_run_read(run, repo.match_run_items(session, run.id))
 
 

@@ -19,6 +19,7 @@ from api.config import Settings
 from api.db import Database
 from api.problems import ProblemError, invalid, not_found
 from api.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead
+from api.services.trail import audit
 from api.services.views import referral_read
 from api.tables import (
     IdempotencyKey,
@@ -140,6 +141,21 @@ def create_referral(
                 connection.execute(_INSERT_PERSONAL, {"referral_id": new_id, **details})
                 referral = Referral(id=new_id, **fields)  # transient: only for the response
                 personal = ReferralPersonal(referral_id=new_id, **details)
+            audit(
+                session,
+                principal,
+                action="referral.created",
+                entity_type="referral",
+                entity_id=referral.id,
+                after={
+                    "household_size": body.household_size,
+                    "dietary": list(body.dietary),
+                    "urgency": str(body.urgency),
+                    "outcode": outcode,
+                    "needs_delivery": body.needs_delivery,
+                    "consent_to_share": body.consent_to_share,
+                },
+            )
             out = referral_read(referral, personal, None).model_dump(mode="json")
             if idempotency_key is not None:
                 # A key another request stored first raises IntegrityError here, in the try.

@@ -76,3 +76,40 @@ def test_sites_and_capacity_changes_are_audited(
     assert '"parcels":10' in change.before_json and '"parcels":7' in change.after_json
     with db.read() as session:
         assert verify_chain(session).ok
+
+
+REFERRAL = {
+    "household_size": 2,
+    "dietary": [],
+    "urgency": "emergency",
+    "postcode": "LS9 7AB",
+    "consent_to_share": True,
+    "name": "Branwen Audittest",
+    "phone": "07700 900123",
+}
+
+
+def test_referral_placement_and_match_run_are_audited(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """Submitting, placing and a match run each leave an event; no personal data in them."""
+    caseworker = world.headers("A", CW)
+    created = client.post("/referrals", json=REFERRAL, headers=caseworker)
+    assert created.status_code == 201, created.text
+    referral_id = created.json()["id"]
+    placed = client.post(f"/referrals/{referral_id}/place", headers=caseworker)
+    run = client.post("/match-runs", json={}, headers=caseworker)
+    assert run.status_code == 201, run.text
+    events = _events(db)
+    made = {e.action: e for e in events}
+    assert made["referral.created"].entity_id == str(referral_id)
+    assert made["referral.created"].referral_id == referral_id
+    assert '"urgency":"emergency"' in made["referral.created"].after_json
+    assert placed.status_code == 201, placed.text
+    offer = [e for e in events if e.action == "offer.made"][-1]
+    assert offer.referral_id == referral_id and offer.entity_id == str(placed.json()["id"])
+    assert made["match_run.completed"].entity_id == str(run.json()["id"])
+    text = " ".join(e.before_json + e.after_json for e in events)
+    assert "Audittest" not in text and "900123" not in text
+    with db.read() as session:
+        assert verify_chain(session).ok
