@@ -37,6 +37,8 @@ RULES: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/match-runs"): frozenset({CW, PL}),
     ("GET", "/match-runs"): frozenset({CW, PL}),
     ("GET", "/match-runs/{run_id}"): frozenset({CW, PL}),
+    ("POST", "/scenarios"): frozenset({PL}),
+    ("GET", "/scenarios/{scenario_id}"): frozenset({PL}),
     ("GET", "/offers"): frozenset({CW, CH}),
     ("GET", "/offers/{offer_id}"): frozenset({CW, CH}),
     ("POST", "/offers/{offer_id}/accept"): frozenset({CH}),
@@ -84,8 +86,9 @@ OWN_OTHER = {
     "key_id": ("key_a", "key_b"),
 }
 # Parameters whose objects the seeded world does not hold yet: only roles and missing
-# credentials are checked for them (the record's own tests cover its objects).
-UNSEEDED = {"thread_id", "export_id", "request_id"}
+# credentials are checked for them (the record's own tests cover its objects; scenario runs
+# live in memory and tests/api/test_scenario_api.py covers another council's 404).
+UNSEEDED = {"thread_id", "export_id", "request_id", "scenario_id"}
 
 
 def _operations(schema: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -6,12 +6,17 @@ offline table; a capacity period, or a search or export's date range, must not e
 starts; an FOI request cannot have been received after today. Before each call the test keeps
 generated requests that are otherwise valid on the right side of those rules (a well-formed
 postcode becomes a real one; a reversed period or range is put in order; a date of receipt after
-today becomes today), so positive data stays positive. Each rule has its own test, in
-tests/api/test_service_bad_input.py and tests/api/record/test_foi_api.py.
+today becomes today), so positive data stays positive. A what-if request has more such rules
+(unique scenario names, ``combine`` naming another scenario without a loop, site ids of the
+base, CSV text that parses): its scenarios are renamed, combined only with earlier ones, pointed
+at the seeded sites, and uploaded CSVs become a small valid pair. Each rule has its own test, in
+tests/api/test_service_bad_input.py, tests/api/record/test_foi_api.py and
+tests/api/test_scenario_api.py.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -83,6 +88,53 @@ def _real_places_and_ordered_periods(body: object) -> object:
     return body
 
 
+def _site_ids(table: object, key: str, site: str) -> None:
+    """Point a well-formed list of provider ids at one real site."""
+    if isinstance(table, dict) and isinstance(table.get(key), list) and table[key]:
+        table[key] = [site]
+
+
+def _runnable_scenarios(body: object, world: World) -> object:
+    """Keep a well-formed what-if request inside the rules JSON Schema cannot state."""
+    if not isinstance(body, dict) or not isinstance(body.get("scenario"), list):
+        return body
+    body = copy.deepcopy(body)
+    closed, kept = str(world.ids["site_y"]), str(world.ids["site_x"])
+    base = body.get("base")
+    if isinstance(base, dict) and isinstance(base.get("referrals_csv"), str):
+        base["referrals_csv"] = "referral_id,postcode,household_size,urgency\nR1,LS9 7AB,2,urgent\n"
+    if isinstance(base, dict) and isinstance(base.get("providers_csv"), str):
+        base["providers_csv"] = (
+            f"provider_id,name,postcode,capacity\n{kept},Kept,LS9 6NP,3\n"
+            f"{closed},Closed,LS9 6NP,1\n"
+        )
+    names: list[str] = []
+    for index, scenario in enumerate(body["scenario"]):
+        if not isinstance(scenario, dict):
+            continue
+        name = f"s{index}"
+        if isinstance(scenario.get("name"), str):
+            scenario["name"] = name
+        if isinstance(scenario.get("combine"), list):
+            scenario["combine"] = [names[i % len(names)] for i in range(len(names) and 1)]
+        names.append(name)
+        _site_ids(scenario, "close", closed)
+        if scenario.get("combine") and isinstance(scenario.get("close"), list):
+            scenario["close"] = []  # what it combines may have closed the site already
+        for key, site_key in (("capacity", "providers"), ("delivery", "providers"), ("open", "")):
+            tables = scenario.get(key)
+            for number, table in enumerate(tables if isinstance(tables, list) else [tables]):
+                if not isinstance(table, dict):
+                    continue
+                if site_key:
+                    _site_ids(table, site_key, kept)
+                    continue
+                if isinstance(table.get("postcode"), str):
+                    table["postcode"] = "LS9 7AB"
+                table["provider_id"] = f"new-{index}-{number}"
+    return body
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def fuzz_world(
     request: pytest.FixtureRequest,
@@ -138,6 +190,8 @@ def test_schema_holds_under_fuzzing(case: schemathesis.Case, fuzz_world: World) 
     """Generated requests never break the schema's promises (all default checks)."""
     operation = case.operation
     case.body = _real_places_and_ordered_periods(case.body)
+    if (operation.method.upper(), operation.path) == ("POST", "/scenarios"):
+        case.body = _runnable_scenarios(case.body, fuzz_world)
     if isinstance(case.query, dict):
         case.query = _ordered_range(case.query, "date_from", "date_to")
     if (operation.method.upper(), operation.path) not in RULES:

@@ -1,0 +1,125 @@
+"""What-if runs over the API: check a request, queue it in the background, report on it.
+
+``POST /scenarios`` builds the base (the caller's live snapshot, read-only, or uploaded
+contract CSVs), checks the scenario document against it while the request is open (a bad
+spec or CSV is a 422 naming each field and nothing is queued), then hands it to the planner
+pages' run store (:data:`api.web.planner.RUNS`): one background worker, runs kept in memory
+per council. So a run started here shows on the planner's page and the other way round.
+Results hold counts only (see :mod:`api.services.scenarios`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from api import convert
+from api import repository as repo
+from api.auth import Principal
+from api.config import Settings
+from api.db import Database
+from api.problems import FieldProblem, ProblemError, not_found
+from api.scenario_schemas import (
+    ScenarioProgress,
+    ScenarioResult,
+    ScenarioRunCreate,
+    ScenarioRunRead,
+    UploadedBase,
+)
+from api.services.scenarios import field_problems, validate_spec
+from api.tables import OrganisationKind
+from api.web.planner import RUNS, ScenarioRun
+from matching.io import InputError, parse_providers, parse_referrals
+from matching.models import Problem
+from matching.scenarios import ScenarioError
+
+__all__ = ["get_scenario_run", "start_scenario_run", "uploaded_problem"]
+
+
+def _live_problem(db: Database, organisation_id: int) -> Problem:
+    """The council's open referrals and every site's free capacity today, as a match run sees."""
+    with db.read() as session:
+        referrals = repo.open_referrals(session, organisation_id)
+        supply = repo.current_supply(session, datetime.now(UTC).date())
+        return convert.problem(referrals, supply)
+
+
+def uploaded_problem(upload: UploadedBase) -> Problem:
+    """The base from uploaded CSV text; a 422 lists every problem of both files by row."""
+    errors: list[FieldProblem] = []
+    referrals, providers = [], []
+    try:
+        referrals = parse_referrals(upload.referrals_csv, "referrals.csv")
+    except InputError as err:
+        errors += [
+            FieldProblem(field="base.referrals_csv", location="body", message=str(p))
+            for p in err.problems
+        ]
+    try:
+        providers = parse_providers(upload.providers_csv, "providers.csv")
+    except InputError as err:
+        errors += [
+            FieldProblem(field="base.providers_csv", location="body", message=str(p))
+            for p in err.problems
+        ]
+    if errors:
+        raise ProblemError(
+            422,
+            f"The uploaded CSV has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
+            "nothing was run.",
+            errors=errors,
+        )
+    return Problem(tuple(referrals), tuple(providers))
+
+
+def _read(run: ScenarioRun) -> ScenarioRunRead:
+    done = run.state == "done" and run.result is not None
+    return ScenarioRunRead(
+        id=run.id,
+        status=run.state,
+        title=run.title,
+        progress=ScenarioProgress(done=run.done, total=max(run.total, 1)),
+        created_at=run.created_at,
+        notes=list(run.notes),
+        error=run.error,
+        result=ScenarioResult.model_validate(run.result) if done else None,
+    )
+
+
+def start_scenario_run(
+    db: Database, settings: Settings, principal: Principal, body: ScenarioRunCreate
+) -> ScenarioRunRead:
+    """Check the request against its base and queue it; the run goes on in the background."""
+    if principal.organisation_kind is not OrganisationKind.COUNCIL:
+        raise ProblemError(403, "Only a council's planner runs what-if scenarios.")
+    spec = body.spec()
+    if isinstance(body.base, UploadedBase):
+        base, where = uploaded_problem(body.base), "uploaded CSVs"
+    else:
+        base, where = _live_problem(db, principal.organisation_id), "the live snapshot"
+    try:
+        validate_spec(base=base, spec=spec)
+    except ScenarioError as err:
+        items = [FieldProblem(**item) for item in field_problems(err)]
+        raise ProblemError(
+            422,
+            f"The scenarios have {len(items)} problem{'s' if len(items) != 1 else ''}; "
+            "nothing was run.",
+            errors=items,
+        ) from err
+    count = len(body.scenario)
+    run = RUNS.start(
+        organisation_id=principal.organisation_id,
+        title=f"API: {count} scenario{'s' if count != 1 else ''} on {where}",
+        base=base,
+        spec=spec,
+        seconds=settings.match_time_limit_s,
+    )
+    return _read(run)
+
+
+def get_scenario_run(principal: Principal, run_id: str) -> ScenarioRunRead:
+    """One of the caller's council's runs (another council's is not found)."""
+    run = RUNS.get(run_id, principal.organisation_id)
+    if run is None:
+        raise not_found("scenario run", run_id)
+    return _read(run)
