@@ -26,6 +26,7 @@ from api.scenario_schemas import (
     UploadedBase,
 )
 from api.services.scenarios import field_problems, validate_spec
+from api.services.trail import audit
 from api.tables import OrganisationKind
 from api.web.planner import RUNS, ScenarioRun
 from matching.io import InputError, parse_providers, parse_referrals
@@ -114,6 +115,20 @@ def start_scenario_run(
         spec=spec,
         seconds=settings.match_time_limit_s,
     )
+    with db.write() as session:
+        audit(
+            session,
+            principal,
+            action="scenario.run",
+            entity_type="scenario_run",
+            entity_id=run.id,
+            after={
+                "base": where,
+                "scenarios": [str(item.get("name", "")) for item in spec.get("scenario", [])],
+                "referrals": len(base.referrals),
+                "sites": len(base.providers),
+            },
+        )
     return _read(run)
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from api.record.tables import AuditEvent
 from api.tables import Role
 from api.web.planner import RUNS
 from tests.api.conftest import World, add_referral, add_site
@@ -101,6 +103,10 @@ def test_planner_runs_scenarios_on_the_live_snapshot(
     assert rows["capacity_total"]["more (diff)"] == 5
     referrals = client.get("/referrals", headers=world.headers("A", Role.CASEWORKER)).json()
     assert sorted(r["status"] for r in referrals["items"]) == ["offered", "open", "open", "open"]
+    with db.read() as session:
+        runs = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "scenario.run")))
+    assert [e.entity_id for e in runs] == [response.json()["id"]]
+    assert '"scenarios":["z-closes","more"]' in runs[0].after_json
 
 
 def test_another_council_and_other_roles_cannot_read_or_start(
