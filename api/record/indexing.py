@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from api.record.people import household, known_for_referrals
-from api.record.search import index_document
+from api.record.redaction import NOTHING_KNOWN
+from api.record.search import NewDocument, index_document, index_new_documents
 from api.record.tables import DocumentKind
 from api.tables import MatchRun, MatchRunItem, Offer, Provider, Referral, ReferralPersonal, utcnow
 
@@ -142,6 +143,66 @@ def index_match_item(connection: Connection, item: MatchRunItem) -> None:
         occurred_at=utcnow(),
         body=f"Match run {item.match_run_id}: {item.reason.replace('_', ' ')}. {item.explanation}",
     )
+
+
+def index_match_run(session: Session, run_id: int) -> int:
+    """Index a match run's decisions — its offers and its per-referral items — in bulk.
+
+    A match run writes them with bulk statements, which the flush hook does not see; this
+    makes them searchable in the same transaction. Returns how many were indexed.
+    """
+    connection = session.connection()
+    council = connection.scalar(select(MatchRun.organisation_id).where(MatchRun.id == run_id))
+    charity = dict(
+        (row[0], row[1])
+        for row in connection.execute(select(Provider.id, Provider.organisation_id))
+    )
+    now = utcnow()
+    documents = [
+        NewDocument(
+            kind=DocumentKind.DECISION,
+            source_key=f"match:{item_id}",
+            organisation_id=council,
+            other_organisation_id=None if provider_id is None else charity.get(provider_id),
+            referral_id=referral_id,
+            occurred_at=now,
+            body=f"Match run {run_id}: {reason.replace('_', ' ')}. {explanation}",
+        )
+        for item_id, referral_id, provider_id, reason, explanation in connection.execute(
+            select(
+                MatchRunItem.id,
+                MatchRunItem.referral_id,
+                MatchRunItem.provider_id,
+                MatchRunItem.reason,
+                MatchRunItem.explanation,
+            ).where(MatchRunItem.match_run_id == run_id)
+        )
+    ]
+    offers = list(session.scalars(select(Offer).where(Offer.match_run_id == run_id)))
+    people = {
+        row.referral_id: household(row.name, row.phone, row.address, row.postcode)
+        for row in session.scalars(
+            select(ReferralPersonal).where(
+                ReferralPersonal.referral_id.in_(
+                    select(Offer.referral_id).where(Offer.match_run_id == run_id)
+                )
+            )
+        )
+    }
+    documents += [
+        NewDocument(
+            kind=DocumentKind.DECISION,
+            source_key=f"offer:{offer.id}",
+            organisation_id=council,
+            other_organisation_id=charity.get(offer.provider_id),
+            referral_id=offer.referral_id,
+            occurred_at=offer.updated_at or now,
+            body=offer_text(offer),
+            known=people.get(offer.referral_id, NOTHING_KNOWN),
+        )
+        for offer in offers
+    ]
+    return index_new_documents(connection, documents)
 
 
 def _after_flush(session: Session, _context: Any) -> None:

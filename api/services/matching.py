@@ -19,6 +19,7 @@ from api.auth import Principal
 from api.config import Settings
 from api.db import Database
 from api.problems import ProblemError, conflict, not_found
+from api.record.indexing import index_match_run
 from api.schemas import MatchRunRead, MatchRunSummary, OfferRead, Page
 from api.services.trail import audit
 from api.services.views import match_run_read, match_run_summary, offer_read
@@ -279,6 +280,7 @@ def run_matching(
         if items:
             session.execute(insert(MatchRunItem), items)
         session.flush()
+        index_match_run(session, run.id)  # bulk rows skip the flush hook: index them here
         offer_ids_made = [int(i["offer_id"]) for i in items if i.get("offer_id") is not None]
         audit(
             session,

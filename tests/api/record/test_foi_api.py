@@ -349,3 +349,25 @@ def test_export_body_holds_only_what_the_schema_allows(
     )
     assert made.status_code == 201, made.text
     assert made.json()["parameters"]["keywords"] == "pallet"
+
+
+def test_a_match_runs_decisions_are_searchable_at_once(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """After a match run, its decisions are in FOI search without a reindex."""
+    for _ in range(2):
+        add_referral(db, world.orgs["A"])
+    run = client.post("/match-runs", json={}, headers=world.headers("A", CW))
+    assert run.status_code == 201, run.text
+    found = client.get(
+        "/foi/search",
+        params={"q": f"Match run {run.json()['id']}", "size": 100},
+        headers=world.headers("A", FOI),
+    )
+    assert found.status_code == 200, found.text
+    decisions = [h for h in found.json()["items"] if h["kind"] == "decision"]
+    assert len(decisions) >= 2
+    offers = client.get(
+        "/foi/search", params={"q": "Offer offered", "size": 100}, headers=world.headers("A", FOI)
+    )
+    assert offers.json()["total_items"] >= 1
