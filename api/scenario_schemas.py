@@ -279,10 +279,13 @@ class ScenarioRunCreate(Strict):
         },
     )
 
-    base: BaseChoice | SkipJsonSchema[None] = Field(
-        default=None, description="Where the baseline comes from; default the live snapshot."
+    # Plain fields, not unions with None: a wrong value is then reported at `base` or
+    # `settings` itself, not at a union member's name.
+    base: BaseChoice = Field(
+        default_factory=lambda: LiveBase(source="live"),
+        description="Where the baseline comes from; default the live snapshot.",
     )
-    settings: ScenarioSettings | SkipJsonSchema[None] = None
+    settings: ScenarioSettings = Field(default_factory=lambda: ScenarioSettings())
     scenario: Annotated[list[ScenarioSpec], Field(min_length=1, max_length=MAX_SCENARIOS)]
 
     def spec(self) -> dict[str, Any]:
