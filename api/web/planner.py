@@ -13,6 +13,7 @@ import base64
 import io
 import math
 import threading
+import time
 import tomllib
 import uuid
 from collections.abc import Mapping, Sequence
@@ -81,8 +82,15 @@ class ScenarioRun:
     error: str | None = None
     result: dict[str, Any] | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    plots: list[tuple[str, str, str]] | None = None
-    """(title, data URI, alt text) of each plot, drawn once when the run finishes."""
+    drawn: list[tuple[str, str, str]] | None = None
+
+    @property
+    def plots(self) -> list[tuple[str, str, str]] | None:
+        """(title, data URI, alt text) of each plot, drawn the first time a page shows them
+        (a run queued over the API may never be looked at in the browser)."""
+        if self.drawn is None and self.result is not None:
+            self.drawn = draw_plots(self.result)
+        return self.drawn
 
     @property
     def finished(self) -> bool:
@@ -117,6 +125,16 @@ class RunStore:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scenarios")
         return self._executor
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every queued run has finished (False if ``timeout`` seconds pass first)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if all(r.finished for r in self._runs.values()):
+                    return True
+            time.sleep(0.02)
+        return False
 
     def get(self, run_id: str, organisation_id: int) -> ScenarioRun | None:
         """A run of this council, or ``None`` (another council's runs are not found)."""
@@ -169,7 +187,6 @@ class RunStore:
             result = run_scenarios(
                 base=base, spec=spec, max_time_limit=seconds, on_progress=progress
             )
-            run.plots = draw_plots(result)
             run.result = result
             run.state = "done"
         except ScenarioError as err:

@@ -30,6 +30,7 @@ from api.db import Database
 from api.main import create_app
 from api.schemas import POSTCODE_PATTERN
 from api.tables import Role
+from api.web.planner import RUNS
 from tests.api.conftest import TEST_SECRET, World, build_world
 from tests.api.test_service_authorization import PUBLIC, RULES
 from tests.conftest import BACKENDS, fresh_database
@@ -197,3 +198,6 @@ def test_schema_holds_under_fuzzing(case: schemathesis.Case, fuzz_world: World) 
     if (operation.method.upper(), operation.path) not in RULES:
         pytest.skip("no authorization rule yet (test_every_operation_has_a_rule fails for it)")
     case.call_and_validate(headers=_headers(fuzz_world, operation.method.upper(), operation.path))
+    # A what-if run goes on in the background: let it finish here, so runs do not pile up and
+    # slow the operations fuzzed after this one (they share the process and its database).
+    assert RUNS.wait_idle(120)
