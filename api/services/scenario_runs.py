@@ -10,7 +10,9 @@ Results hold counts only (see :mod:`api.services.scenarios`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from api import convert
 from api import repository as repo
@@ -115,6 +117,19 @@ def start_scenario_run(
         spec=spec,
         seconds=settings.match_time_limit_s,
     )
+    record_run_started(db, principal, run, base, spec, where)
+    return _read(run)
+
+
+def record_run_started(
+    db: Database,
+    principal: Principal,
+    run: ScenarioRun,
+    base: Problem,
+    spec: Mapping[str, Any],
+    where: str,
+) -> None:
+    """The audit event of a what-if run being started, from the API or the planner page."""
     with db.write() as session:
         audit(
             session,
@@ -129,7 +144,6 @@ def start_scenario_run(
                 "sites": len(base.providers),
             },
         )
-    return _read(run)
 
 
 def get_scenario_run(principal: Principal, run_id: str) -> ScenarioRunRead:

@@ -28,8 +28,7 @@ from api.record.search import SearchFilters
 from api.record.tables import DocumentKind
 from api.schemas import OutcomeRequest, ReferralRead
 from api.seed import current_week
-from api.services import matching, offers, providers, referrals
-from api.services.trail import audit
+from api.services import matching, offers, providers, referrals, scenario_runs
 from api.tables import OfferStatus, ReferralStatus, Role
 from api.web import forms, planner, queries
 from api.web.render import HERE, SECURITY_HEADERS, render
@@ -787,20 +786,7 @@ def start_run(request: Request, form: Form, files: Files) -> Response:
         seconds=seconds,
         notes=notes,
     )
-    with _db(request).write() as session:
-        audit(
-            session,
-            viewer.principal,
-            action="scenario.run",
-            entity_type="scenario_run",
-            entity_id=run.id,
-            after={
-                "title": title,
-                "scenarios": [str(item.get("name", "")) for item in spec.get("scenario", [])],
-                "referrals": len(base.referrals),
-                "sites": len(base.providers),
-            },
-        )
+    scenario_runs.record_run_started(_db(request), viewer.principal, run, base, spec, title)
     return _see_other(f"/app/planner/runs/{run.id}")
 
 
