@@ -91,6 +91,10 @@ class CapacityEdit(Strict):
     areas: Areas | SkipJsonSchema[None] = None
 
 
+DeliveryCapacity = Annotated[int, Field(ge=0, le=MAX_PARCELS), BeforeValidator(json_integer)]
+DeliveryRadius = Annotated[float, Field(strict=True, ge=0, le=100)]
+
+
 class DeliveryEdit(Strict):
     """Give sites a delivery service (a van)."""
 
@@ -102,13 +106,8 @@ class DeliveryEdit(Strict):
     )
 
     providers: Annotated[list[ProviderId], Field(min_length=1, max_length=MAX_IDS)]
-    delivery_capacity: (
-        Annotated[int, Field(ge=0, le=MAX_PARCELS), BeforeValidator(json_integer)]
-        | SkipJsonSchema[None]
-    ) = None
-    delivery_radius_km: (
-        Annotated[float, Field(strict=True, ge=0, le=100)] | SkipJsonSchema[None]
-    ) = None
+    delivery_capacity: DeliveryCapacity | SkipJsonSchema[None] = None
+    delivery_radius_km: DeliveryRadius | SkipJsonSchema[None] = None
 
 
 class OpenEdit(Strict):
@@ -140,13 +139,8 @@ class OpenEdit(Strict):
         Annotated[list[Annotated[str, Field(pattern=DIETARY_ENTRY_PATTERN)]], Field(max_length=9)]
         | SkipJsonSchema[None]
     ) = Field(default=None, description="Tags, each `tag` or `tag:limit` (`baby:5`).")
-    delivery_capacity: (
-        Annotated[int, Field(ge=0, le=MAX_PARCELS), BeforeValidator(json_integer)]
-        | SkipJsonSchema[None]
-    ) = None
-    delivery_radius_km: (
-        Annotated[float, Field(strict=True, ge=0, le=100)] | SkipJsonSchema[None]
-    ) = None
+    delivery_capacity: DeliveryCapacity | SkipJsonSchema[None] = None
+    delivery_radius_km: DeliveryRadius | SkipJsonSchema[None] = None
     service_area: Areas | SkipJsonSchema[None] = None
 
 

@@ -10,9 +10,9 @@ Results hold counts only (see :mod:`api.services.scenarios`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from api import convert
 from api import repository as repo
@@ -37,6 +37,8 @@ from matching.scenarios import ScenarioError
 
 __all__ = ["get_scenario_run", "start_scenario_run", "uploaded_problem"]
 
+T = TypeVar("T")
+
 
 def _live_problem(db: Database, organisation_id: int) -> Problem:
     """The council's open referrals and every site's free capacity today, as a match run sees."""
@@ -49,21 +51,19 @@ def _live_problem(db: Database, organisation_id: int) -> Problem:
 def uploaded_problem(upload: UploadedBase) -> Problem:
     """The base from uploaded CSV text; a 422 lists every problem of both files by row."""
     errors: list[FieldProblem] = []
-    referrals, providers = [], []
-    try:
-        referrals = parse_referrals(upload.referrals_csv, "referrals.csv")
-    except InputError as err:
-        errors += [
-            FieldProblem(field="base.referrals_csv", location="body", message=str(p))
-            for p in err.problems
-        ]
-    try:
-        providers = parse_providers(upload.providers_csv, "providers.csv")
-    except InputError as err:
-        errors += [
-            FieldProblem(field="base.providers_csv", location="body", message=str(p))
-            for p in err.problems
-        ]
+
+    def parsed(parse: Callable[[str, str], list[T]], text: str, name: str, key: str) -> list[T]:
+        try:
+            return parse(text, name)
+        except InputError as err:
+            errors.extend(
+                FieldProblem(field=f"base.{key}", location="body", message=str(p))
+                for p in err.problems
+            )
+            return []
+
+    referrals = parsed(parse_referrals, upload.referrals_csv, "referrals.csv", "referrals_csv")
+    providers = parsed(parse_providers, upload.providers_csv, "providers.csv", "providers_csv")
     if errors:
         raise ProblemError(
             422,
