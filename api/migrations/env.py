@@ -16,8 +16,9 @@ from api.db import make_engine
 from api.tables import Base
 
 # The FOI/audit record (api.record) declares its tables on the same Base.
+_RAW_DDL_NAMES: frozenset[str] = frozenset()
 with contextlib.suppress(ModuleNotFoundError):
-    importlib.import_module("api.record.tables")
+    _RAW_DDL_NAMES = importlib.import_module("api.record.tables").RAW_DDL_NAMES
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,9 +31,12 @@ def _url() -> str:
 def _include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object | None
 ) -> bool:
-    """Never propose dropping tables the code does not declare (e.g. full-text shadow tables
-    created by raw DDL); everything declared is compared as usual."""
-    return not (type_ == "table" and reflected and compare_to is None)
+    """Never propose dropping what the code makes by raw DDL and does not declare: tables (the
+    full-text shadow tables) and the record's own columns and indexes (``RAW_DDL_NAMES``, the
+    PostgreSQL search vector); everything declared is compared as usual."""
+    if not reflected or compare_to is not None:
+        return True
+    return not (type_ == "table" or (type_ in ("column", "index") and name in _RAW_DDL_NAMES))
 
 
 def _run(connection: Connection) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from api.record.redaction import NOTHING_KNOWN, KnownPersonalData, redact
-from api.record.tables import POSTGRES_TSVECTOR, DocumentKind, SearchDocument
+from api.record.tables import SEARCH_VECTOR_COLUMN, DocumentKind, SearchDocument
 
 MAX_PAGE_SIZE = 100
 _DOCS = cast(Table, SearchDocument.__table__)
@@ -175,7 +175,7 @@ def match_clause(session: Session, terms: list[str]) -> tuple[ColumnElement[bool
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         tsquery = func.plainto_tsquery("english", " ".join(terms))
-        vector: ColumnElement[Any] = literal_column(POSTGRES_TSVECTOR)
+        vector: ColumnElement[Any] = literal_column(f"search_documents.{SEARCH_VECTOR_COLUMN}")
         return vector.op("@@")(tsquery), func.ts_rank(vector, tsquery).desc()
     fts_query = " ".join('"' + term.replace('"', "") + '"' for term in terms)
     matching: Select[Any] = (

@@ -52,3 +52,59 @@ def test_downgrade_and_upgrade_round_trip(db_url: str) -> None:
     command.downgrade(config, "record_0001")
     command.upgrade(config, "head")
     command.check(config)
+
+
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+def test_record_indexed_before_the_search_vector_upgrade_stays_searchable(db_url: str) -> None:
+    """Documents indexed before ``record_0002`` are found and ranked after it, on both databases;
+    on PostgreSQL their tsvector is then a stored column that follows later redaction."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text, update
+
+    from api.db import Database
+    from api.record.search import Scope, index_document, search
+    from api.record.tables import DocumentKind, SearchDocument
+
+    config = alembic_config(db_url)
+    command.downgrade(config, "0002_service")
+    db = Database.from_url(db_url)
+    with db.write() as session:
+        for number, body in enumerate(("Parcel ready at noon", "Collection after noon, noon")):
+            index_document(
+                session,
+                kind=DocumentKind.MESSAGE,
+                source_key=f"message:{number}",
+                organisation_id=1,
+                other_organisation_id=None,
+                referral_id=None,
+                occurred_at=datetime(2026, 11, 2, 9, number, tzinfo=UTC),
+                body=body,
+            )
+    db.dispose()
+    command.upgrade(config, "head")
+    command.check(config)
+
+    db = Database.from_url(db_url)
+    with db.read() as session:
+        hits = search(session, query="noon", scope=Scope(organisation_id=1)).items
+        # PostgreSQL ranks the two mentions first; SQLite orders newest first: the same here.
+        assert [hit.source_key for hit in hits] == ["message:1", "message:0"]
+        if session.get_bind().dialect.name == "postgresql":
+            generated = session.scalar(
+                text(
+                    "SELECT is_generated FROM information_schema.columns "
+                    "WHERE table_name = 'search_documents' AND column_name = 'body_tsv'"
+                )
+            )
+            assert generated == "ALWAYS"
+    with db.write() as session:
+        session.execute(
+            update(SearchDocument)
+            .where(SearchDocument.source_key == "message:1")
+            .values(body_redacted="[redacted]")
+        )
+    with db.read() as session:
+        hits = search(session, query="noon", scope=Scope(organisation_id=1)).items
+        assert [hit.source_key for hit in hits] == ["message:0"]
+    db.dispose()
