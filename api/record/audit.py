@@ -19,13 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, Table, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from api.record.redaction import redact
-from api.record.tables import AuditEvent, DocumentKind
+from api.record.tables import AuditEvent, DocumentKind, SearchDocument
 from api.tables import Referral, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -177,10 +177,10 @@ def record_event(
     if referral_id is None and entity_type == "referral":
         referral_id = int(entity_id)
     _lock_chain(session)
-    session.flush()
-    head = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    session.flush()  # whatever the caller changed is in the transaction before the event
+    connection = session.connection()
+    head = connection.execute(_HEAD).first()
+    before_value, after_value = sanitise(before), sanitise(after)
     event = AuditEvent(
         id=(head.id + 1) if head else 1,
         occurred_at=utcnow(),
@@ -191,46 +191,60 @@ def record_event(
         entity_type=entity_type,
         entity_id=str(entity_id),
         referral_id=referral_id,
-        before_json=canonical_json(sanitise(before)),
-        after_json=canonical_json(sanitise(after)),
+        before_json=canonical_json(before_value),
+        after_json=canonical_json(after_value),
         prev_hash=head.hash if head else GENESIS_HASH,
     )
     event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    _index_event(session, event)
+    # Core INSERTs, not the unit of work: an event is written once and never changed, and
+    # every audited change pays for this (the returned object is not added to the session).
+    connection.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _COLUMNS})
+    _index_event(connection, event, before_value, after_value)
     return event
 
 
-def _index_event(session: Session, event: AuditEvent) -> None:
-    """Make the event findable by FOI search (its text holds no personal data)."""
-    from api.record.search import index_document  # search imports this module's types
+_EVENTS = cast(Table, AuditEvent.__table__)
+_COLUMNS = tuple(column.name for column in _EVENTS.columns)
+_HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+_INSERT_EVENT = insert(_EVENTS)
+_DOCUMENTS = cast(Table, SearchDocument.__table__)
+_REFERRALS = cast(Table, Referral.__table__)
 
-    council_id = event.organisation_id
-    if event.referral_id is not None:
-        council_id = session.scalar(
-            select(Referral.organisation_id).where(Referral.id == event.referral_id)
-        )
+
+def _index_event(connection: Connection, event: AuditEvent, before: Any, after: Any) -> None:
+    """Make the event findable by FOI search (its text holds no personal data).
+
+    The document belongs to the council whose record it is: the referral's organisation for
+    an event about a household (read in the same statement), else the actor's organisation;
+    a charity actor on a household's event is the document's other party. The event is new,
+    so its document is too: one INSERT, without looking for an earlier copy.
+    """
     # Dotted and snake_case names are split so both full-text parsers see plain words.
     words = re.sub(r"[._]", " ", f"{event.action} {event.entity_type}") + f" {event.entity_id} "
-    body = (
-        words
-        + _flatten(json.loads(event.before_json))
-        + " "
-        + _flatten(json.loads(event.after_json))
+    body = (words + _flatten(before) + " " + _flatten(after)).strip()
+    values = {
+        "kind": DocumentKind.AUDIT.value,
+        "source_key": f"audit:{event.id}",
+        "referral_id": event.referral_id,
+        "occurred_at": event.occurred_at,
+        "body": body,
+        "body_redacted": body,
+    }
+    if event.referral_id is None:
+        values["organisation_id"] = event.organisation_id
+        values["other_organisation_id"] = None
+        connection.execute(insert(_DOCUMENTS), values)
+        return
+    owner = (
+        select(_REFERRALS.c.organisation_id)
+        .where(_REFERRALS.c.id == event.referral_id)
+        .scalar_subquery()
     )
-    index_document(
-        session,
-        kind=DocumentKind.AUDIT,
-        source_key=f"audit:{event.id}",
-        organisation_id=council_id,
-        other_organisation_id=(
-            event.organisation_id if event.organisation_id != council_id else None
-        ),
-        referral_id=event.referral_id,
-        occurred_at=event.occurred_at,
-        body=body.strip(),
-        already_redacted=True,
+    actor = literal(event.organisation_id, _DOCUMENTS.c.organisation_id.type)
+    connection.execute(
+        insert(_DOCUMENTS).values(
+            **values, organisation_id=owner, other_organisation_id=func.nullif(actor, owner)
+        )
     )
 
 

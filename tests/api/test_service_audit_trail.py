@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import String, select
 
 from api.db import Database
 from api.record.audit import verify_chain
-from api.record.tables import AuditEvent
+from api.record.tables import AuditEvent, SearchDocument
 from api.seed import current_week
 from api.tables import Role
 from tests.api.conftest import World
@@ -113,3 +113,46 @@ def test_referral_placement_and_match_run_are_audited(
     assert "Audittest" not in text and "900123" not in text
     with db.read() as session:
         assert verify_chain(session).ok
+
+
+def test_audit_events_are_searchable_by_the_parties_they_concern(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """An event's search document belongs to the household's council, with the charity that
+    acted as its other party; an event about no household belongs to whoever acted."""
+    offer_id, referral_id = world.ids["offer_a"], world.ids["referral_a"]
+    charity = world.headers("X", CH)
+    assert client.post(f"/offers/{offer_id}/accept", headers=charity).status_code == 200
+    site = client.post("/providers", json={"name": "Owned Pantry", "postcode": "LS9 7AB"},
+                       headers=charity)  # fmt: skip
+    assert site.status_code == 201, site.text
+    with db.read() as session:
+        rows = {
+            row.action: row
+            for row in session.execute(
+                select(
+                    AuditEvent.action,
+                    SearchDocument.organisation_id,
+                    SearchDocument.other_organisation_id,
+                    SearchDocument.referral_id,
+                    SearchDocument.body_redacted,
+                ).join(
+                    SearchDocument,
+                    SearchDocument.source_key == "audit:" + AuditEvent.id.cast(String),
+                )
+            )
+        }
+    accepted = rows["offer.accepted"]
+    assert (accepted.organisation_id, accepted.other_organisation_id) == (
+        world.orgs["A"],
+        world.orgs["X"],
+    )
+    assert accepted.referral_id == referral_id and "offer accepted" in accepted.body_redacted
+    created = rows["site.created"]
+    assert (created.organisation_id, created.other_organisation_id) == (world.orgs["X"], None)
+    # The household's council finds the charity's acceptance; another council does not.
+    for council, found in (("A", True), ("B", False)):
+        hits = client.get("/foi/search", params={"q": "offer accepted", "kind": "audit"},
+                          headers=world.headers(council, Role.FOI_OFFICER))  # fmt: skip
+        assert hits.status_code == 200, hits.text
+        assert any(h["referral_id"] == referral_id for h in hits.json()["items"]) is found
