@@ -50,6 +50,7 @@ from matching.io import providers_frame, referrals_frame
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256"
+PLACE_WARM_UP = 10
 
 
 def _free_port() -> int:
@@ -156,6 +157,11 @@ def _summary(latencies: list[float], statuses: list[int], wall: float) -> dict[s
         "p99_ms": round(_percentile(latencies, 99) * 1000, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1),
         "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+        # The tail, to tell a slow kind of request (e.g. the 409s) from queueing.
+        "slowest": [
+            [round(seconds * 1000, 1), status]
+            for seconds, status in sorted(zip(latencies, statuses, strict=True), reverse=True)[:5]
+        ],
     }
 
 
@@ -238,12 +244,16 @@ def bench_backend(
                         .with_only_columns(Referral.id)
                         .where(Referral.status == ReferralStatus.OPEN)
                         .order_by(Referral.id)
-                        .limit(places)
+                        .limit(places + PLACE_WARM_UP)
                     )
                 )
             place_calls = [
                 ("POST", f"/referrals/{rid}/place", {"headers": auth}) for rid in open_ids
             ]
+            # The first placements after start load the engine (OR-Tools, SciPy): reported
+            # apart, one at a time, then left out of the steady-state figures.
+            warm_up, place_calls = place_calls[:PLACE_WARM_UP], place_calls[PLACE_WARM_UP:]
+            result["place_warm_up"] = _summary(*asyncio.run(_timed_requests(base, warm_up, 1)))
             result["place"] = _summary(
                 *asyncio.run(_timed_requests(base, place_calls, min(concurrency, 8)))
             )

@@ -142,14 +142,20 @@ def sanitise(value: Any) -> Any:
     return redact(str(value)).text
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise appends: a transaction-level advisory lock on PostgreSQL.
+def _chain_head(connection: Connection) -> Any:
+    """The newest event's ``(id, hash)`` (``None`` for an empty chain), read by the one
+    appender allowed in now.
 
-    SQLite needs nothing more: write transactions begin IMMEDIATE (``api.db``), so only one
-    writer is ever inside. The primary key (head + 1) backs both up: a fork cannot commit.
+    On PostgreSQL appends queue on a transaction-level advisory lock; the function
+    ``audit_chain_head`` (migration ``record_0003``) takes it and then reads the head in one
+    round trip, so the head is read after the lock is granted. SQLite needs no lock here:
+    write transactions begin IMMEDIATE (``api.db``), so only one writer is ever inside. The
+    primary key (head + 1) backs both up: a fork cannot commit.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    if connection.dialect.name != "postgresql":
+        return connection.execute(_HEAD).first()
+    head = connection.execute(_LOCKED_HEAD, {"lock_key": AUDIT_LOCK_KEY}).first()
+    return None if head is None or head.id is None else head
 
 
 def record_event(
@@ -176,11 +182,11 @@ def record_event(
         raise ValueError("record_event needs an action and an entity_type")
     if referral_id is None and entity_type == "referral":
         referral_id = int(entity_id)
-    _lock_chain(session)
     session.flush()  # whatever the caller changed is in the transaction before the event
     connection = session.connection()
-    head = connection.execute(_HEAD).first()
     before_value, after_value = sanitise(before), sanitise(after)
+    # From here to the caller's commit, appends queue on PostgreSQL: keep this part short.
+    head = _chain_head(connection)
     event = AuditEvent(
         id=(head.id + 1) if head else 1,
         occurred_at=utcnow(),
@@ -206,6 +212,7 @@ def record_event(
 _EVENTS = cast(Table, AuditEvent.__table__)
 _COLUMNS = tuple(column.name for column in _EVENTS.columns)
 _HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
+_LOCKED_HEAD = text("SELECT id, hash FROM audit_chain_head(:lock_key)")
 _INSERT_EVENT = insert(_EVENTS)
 _DOCUMENTS = cast(Table, SearchDocument.__table__)
 _REFERRALS = cast(Table, Referral.__table__)

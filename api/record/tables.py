@@ -86,6 +86,14 @@ POSTGRES_SEARCH_VECTOR = (
     f"GENERATED ALWAYS AS ({POSTGRES_TSVECTOR}) STORED",
     f"CREATE INDEX {SEARCH_VECTOR_INDEX} ON search_documents USING gin ({SEARCH_VECTOR_COLUMN})",
 )
+# The audit chain's append lock and head read in one call (api.record.audit._chain_head).
+POSTGRES_CHAIN_HEAD = (
+    "CREATE OR REPLACE FUNCTION audit_chain_head(lock_key bigint, OUT id bigint, "
+    "OUT hash varchar) LANGUAGE plpgsql VOLATILE AS $$ BEGIN "
+    "PERFORM pg_advisory_xact_lock(lock_key); "
+    "SELECT e.id, e.hash INTO id, hash FROM audit_events e ORDER BY e.id DESC LIMIT 1; "
+    "END; $$",
+)
 RAW_DDL_NAMES = frozenset({SEARCH_VECTOR_COLUMN, SEARCH_VECTOR_INDEX})
 
 
@@ -298,6 +306,7 @@ def _attach_ddl() -> None:
     documents = SearchDocument.__table__
     event.listen(audit, "after_create", _run_ddl(SQLITE_AUDIT_TRIGGERS, "sqlite"))
     event.listen(audit, "after_create", _run_ddl(POSTGRES_AUDIT_TRIGGERS, "postgresql"))
+    event.listen(audit, "after_create", _run_ddl(POSTGRES_CHAIN_HEAD, "postgresql"))
     event.listen(documents, "after_create", _run_ddl(SQLITE_FTS, "sqlite"))
     event.listen(documents, "after_create", _run_ddl(POSTGRES_SEARCH_VECTOR, "postgresql"))
     event.listen(documents, "before_drop", _run_ddl((SQLITE_FTS_DROP,), "sqlite"))

@@ -8,6 +8,7 @@ write transaction that re-checks every place under lock (PostgreSQL ``FOR UPDATE
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,6 +37,13 @@ from api.tables import (
 log = logging.getLogger("foodmatch.matching")
 PLACE_ATTEMPTS = 4
 TAKEN_MEANWHILE = "capacity_exhausted"
+# One placement at a time in this process. A placement is Python work (the engine over the
+# nearby sites, building the booking) between short database calls, so placements side by
+# side only take turns on the interpreter while each holds its row and audit locks longer:
+# at 4 in flight the slowest took 4x the typical one (docs/benchmarks.md, "Service"). Here they
+# queue instead. Between processes (several workers or hosts) the database's locks decide,
+# as they always did: `place` re-checks every place under lock before booking it.
+_PLACING = threading.Lock()
 DECLINED_BEFORE = "declined_before"
 
 
@@ -66,6 +74,22 @@ def place(
     same read as the rest, before anything else is said about it); without it, no
     authorisation is done: callers check.
     """
+    with _PLACING:
+        return book_best_place(
+            db, settings, referral_id, organisation_id=organisation_id, principal=principal
+        )
+
+
+def book_best_place(
+    db: Database,
+    settings: Settings,
+    referral_id: int,
+    *,
+    organisation_id: int | None = None,
+    principal: Principal | None = None,
+) -> OfferRead:
+    """:func:`place` without this process's queue: only the database's locks keep two
+    bookings apart (as between processes). For tests of exactly that, and for ``place``."""
     for _attempt in range(PLACE_ATTEMPTS):
         with db.read() as session:
             referral = repo.get_referral(session, referral_id)

@@ -141,21 +141,6 @@ def create_referral(
                 connection.execute(_INSERT_PERSONAL, {"referral_id": new_id, **details})
                 referral = Referral(id=new_id, **fields)  # transient: only for the response
                 personal = ReferralPersonal(referral_id=new_id, **details)
-            audit(
-                session,
-                principal,
-                action="referral.created",
-                entity_type="referral",
-                entity_id=referral.id,
-                after={
-                    "household_size": body.household_size,
-                    "dietary": list(body.dietary),
-                    "urgency": str(body.urgency),
-                    "outcode": outcode,
-                    "needs_delivery": body.needs_delivery,
-                    "consent_to_share": body.consent_to_share,
-                },
-            )
             out = referral_read(referral, personal, None).model_dump(mode="json")
             if idempotency_key is not None:
                 # A key another request stored first raises IntegrityError here, in the try.
@@ -171,6 +156,22 @@ def create_referral(
                         "created_at": now,
                     },
                 )
+            # Last, so the audit chain's queue (PostgreSQL) is held only until the commit.
+            audit(
+                session,
+                principal,
+                action="referral.created",
+                entity_type="referral",
+                entity_id=referral.id,
+                after={
+                    "household_size": body.household_size,
+                    "dietary": list(body.dietary),
+                    "urgency": str(body.urgency),
+                    "outcode": outcode,
+                    "needs_delivery": body.needs_delivery,
+                    "consent_to_share": body.consent_to_share,
+                },
+            )
             return Stored(201, out)
     except IntegrityError:
         if idempotency_key is None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from sqlalchemy import func, select
 
 from api.auth import issue_token
+from api.problems import ProblemError
 from api.seed import add_organisation, add_user
+from api.services.matching import book_best_place
 from api.tables import (
     Capacity,
     Offer,
@@ -92,3 +96,33 @@ def test_fifty_identical_retries_store_one_referral(
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Referral)) == 1
         assert session.scalar(select(func.count()).select_from(ReferralPersonal)) == 1
+
+
+def test_bookings_racing_past_the_process_queue_still_book_once(
+    db, settings, password_hash
+) -> None:
+    """Placements in one process queue (``place``); between processes only the database's
+    locks keep bookings apart. 40 threads booking without the queue, as 40 workers would,
+    for 3 places: exactly 3 offers, the rest clean conflicts, never overbooked."""
+    charity_id, _headers, council_id = _caseworker(db, settings, password_hash)
+    _site, capacity_id = add_site(db, charity_id, "Three Places Pantry", 3)
+    referral_ids = [add_referral(db, council_id, name=f"Worker {i}") for i in range(40)]
+    start = threading.Barrier(len(referral_ids))
+
+    def book(referral_id: int) -> str:
+        start.wait()
+        try:
+            book_best_place(db, settings, referral_id)
+        except ProblemError as problem:
+            assert problem.status == 409, problem.detail
+            return "conflict"
+        return "booked"
+
+    with ThreadPoolExecutor(max_workers=len(referral_ids)) as pool:
+        outcomes = list(pool.map(book, referral_ids))
+
+    assert outcomes.count("booked") == 3 and outcomes.count("conflict") == 37
+    with db.read() as session:
+        capacity = session.get(Capacity, capacity_id)
+        assert capacity is not None and capacity.parcels_booked == 3
+        assert session.scalar(select(func.count()).select_from(Offer)) == 3
