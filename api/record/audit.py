@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Table, func, insert, literal, select, text
+from sqlalchemy import Connection, Insert, Table, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from api.record.redaction import redact
@@ -204,8 +204,15 @@ def record_event(
     event.hash = event_hash(event)
     # Core INSERTs, not the unit of work: an event is written once and never changed, and
     # every audited change pays for this (the returned object is not added to the session).
-    connection.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _COLUMNS})
-    _index_event(connection, event, before_value, after_value)
+    row = {column: getattr(event, column) for column in _COLUMNS}
+    document = _event_document(event, before_value, after_value)
+    if connection.dialect.name == "postgresql":
+        # One statement writes the event and its document (a data-modifying WITH): one round
+        # trip less while the other appenders wait.
+        connection.execute(document.add_cte(insert(_EVENTS).values(**row).cte("new_event")))
+    else:
+        connection.execute(_INSERT_EVENT, row)
+        connection.execute(document)
     return event
 
 
@@ -218,8 +225,8 @@ _DOCUMENTS = cast(Table, SearchDocument.__table__)
 _REFERRALS = cast(Table, Referral.__table__)
 
 
-def _index_event(connection: Connection, event: AuditEvent, before: Any, after: Any) -> None:
-    """Make the event findable by FOI search (its text holds no personal data).
+def _event_document(event: AuditEvent, before: Any, after: Any) -> Insert:
+    """The INSERT that makes the event findable by FOI search (no personal data in it).
 
     The document belongs to the council whose record it is: the referral's organisation for
     an event about a household (read in the same statement), else the actor's organisation;
@@ -238,20 +245,17 @@ def _index_event(connection: Connection, event: AuditEvent, before: Any, after: 
         "body_redacted": body,
     }
     if event.referral_id is None:
-        values["organisation_id"] = event.organisation_id
-        values["other_organisation_id"] = None
-        connection.execute(insert(_DOCUMENTS), values)
-        return
+        return insert(_DOCUMENTS).values(
+            **values, organisation_id=event.organisation_id, other_organisation_id=None
+        )
     owner = (
         select(_REFERRALS.c.organisation_id)
         .where(_REFERRALS.c.id == event.referral_id)
         .scalar_subquery()
     )
     actor = literal(event.organisation_id, _DOCUMENTS.c.organisation_id.type)
-    connection.execute(
-        insert(_DOCUMENTS).values(
-            **values, organisation_id=owner, other_organisation_id=func.nullif(actor, owner)
-        )
+    return insert(_DOCUMENTS).values(
+        **values, organisation_id=owner, other_organisation_id=func.nullif(actor, owner)
     )
 
 
