@@ -5,7 +5,8 @@ For each database (SQLite file, PostgreSQL) it builds a fresh database with the 
 (uvicorn, one worker, its own process) on a free loopback port, and measures:
 
 - ``POST /referrals``: throughput and p50/p99 latency at a fixed concurrency;
-- ``POST /referrals/{id}/place``: p50/p99 latency;
+- ``POST /referrals/{id}/place``: p50/p99 latency (after 10 warm-up placements, one at a
+  time, reported apart: the first placement after start loads the engine);
 - ``POST /match-runs`` over every open referral, end to end (HTTP in, run stored, JSON out),
   next to ``foodmatch match`` (the engine's CLI) on exactly the same data.
 

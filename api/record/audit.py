@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Insert, Table, func, insert, literal, select, text
+from sqlalchemy import Connection, Insert, Table, bindparam, func, insert, null, select, text
 from sqlalchemy.orm import Session
 
 from api.record.redaction import redact
@@ -185,6 +185,9 @@ def record_event(
     session.flush()  # whatever the caller changed is in the transaction before the event
     connection = session.connection()
     before_value, after_value = sanitise(before), sanitise(after)
+    # Dotted and snake_case names are split so both full-text parsers see plain words.
+    words = re.sub(r"[._]", " ", f"{action} {entity_type}") + f" {entity_id} "
+    document_text = (words + _flatten(before_value) + " " + _flatten(after_value)).strip()
     # From here to the caller's commit, appends queue on PostgreSQL: keep this part short.
     head = _chain_head(connection)
     event = AuditEvent(
@@ -202,17 +205,23 @@ def record_event(
         prev_hash=head.hash if head else GENESIS_HASH,
     )
     event.hash = event_hash(event)
-    # Core INSERTs, not the unit of work: an event is written once and never changed, and
-    # every audited change pays for this (the returned object is not added to the session).
-    row = {column: getattr(event, column) for column in _COLUMNS}
-    document = _event_document(event, before_value, after_value)
+    # Prepared Core INSERTs, not the unit of work: an event is written once and never
+    # changed, and every audited change pays for this (the returned object is not added to
+    # the session). The event's search document is new too: no look-up of an earlier copy.
+    params = {f"ev_{column}": getattr(event, column) for column in _COLUMNS}
+    params.update(
+        doc_source_key=f"audit:{event.id}",
+        doc_text=document_text,
+        doc_actor_organisation_id=event.organisation_id,
+    )
+    about_household = event.referral_id is not None
     if connection.dialect.name == "postgresql":
         # One statement writes the event and its document (a data-modifying WITH): one round
         # trip less while the other appenders wait.
-        connection.execute(document.add_cte(insert(_EVENTS).values(**row).cte("new_event")))
+        connection.execute(_APPEND_WITH_DOCUMENT[about_household], params)
     else:
-        connection.execute(_INSERT_EVENT, row)
-        connection.execute(document)
+        connection.execute(_INSERT_EVENT, params)
+        connection.execute(_INSERT_DOCUMENT[about_household], params)
     return event
 
 
@@ -220,43 +229,45 @@ _EVENTS = cast(Table, AuditEvent.__table__)
 _COLUMNS = tuple(column.name for column in _EVENTS.columns)
 _HEAD = select(_EVENTS.c.id, _EVENTS.c.hash).order_by(_EVENTS.c.id.desc()).limit(1)
 _LOCKED_HEAD = text("SELECT id, hash FROM audit_chain_head(:lock_key)")
-_INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT = insert(_EVENTS).values({column: bindparam(f"ev_{column}") for column in _COLUMNS})
 _DOCUMENTS = cast(Table, SearchDocument.__table__)
 _REFERRALS = cast(Table, Referral.__table__)
 
 
-def _event_document(event: AuditEvent, before: Any, after: Any) -> Insert:
-    """The INSERT that makes the event findable by FOI search (no personal data in it).
+def _document_insert(about_household: bool) -> Insert:
+    """The INSERT of an event's search document (its text holds no personal data).
 
-    The document belongs to the council whose record it is: the referral's organisation for
-    an event about a household (read in the same statement), else the actor's organisation;
-    a charity actor on a household's event is the document's other party. The event is new,
-    so its document is too: one INSERT, without looking for an earlier copy.
+    The document belongs to the council whose record it is: for an event about a household,
+    the referral's organisation (read in the same statement), with the acting organisation
+    (a charity) as its other party when that is someone else; otherwise the acting
+    organisation.
     """
-    # Dotted and snake_case names are split so both full-text parsers see plain words.
-    words = re.sub(r"[._]", " ", f"{event.action} {event.entity_type}") + f" {event.entity_id} "
-    body = (words + _flatten(before) + " " + _flatten(after)).strip()
-    values = {
-        "kind": DocumentKind.AUDIT.value,
-        "source_key": f"audit:{event.id}",
-        "referral_id": event.referral_id,
-        "occurred_at": event.occurred_at,
-        "body": body,
-        "body_redacted": body,
-    }
-    if event.referral_id is None:
-        return insert(_DOCUMENTS).values(
-            **values, organisation_id=event.organisation_id, other_organisation_id=None
+    actor = bindparam("doc_actor_organisation_id", type_=_DOCUMENTS.c.organisation_id.type)
+    owner: Any = actor
+    other: Any = null()
+    if about_household:
+        owner = (
+            select(_REFERRALS.c.organisation_id)
+            .where(_REFERRALS.c.id == bindparam("ev_referral_id"))
+            .scalar_subquery()
         )
-    owner = (
-        select(_REFERRALS.c.organisation_id)
-        .where(_REFERRALS.c.id == event.referral_id)
-        .scalar_subquery()
-    )
-    actor = literal(event.organisation_id, _DOCUMENTS.c.organisation_id.type)
+        other = func.nullif(actor, owner)
     return insert(_DOCUMENTS).values(
-        **values, organisation_id=owner, other_organisation_id=func.nullif(actor, owner)
+        kind=DocumentKind.AUDIT.value,
+        source_key=bindparam("doc_source_key"),
+        organisation_id=owner,
+        other_organisation_id=other,
+        referral_id=bindparam("ev_referral_id"),
+        occurred_at=bindparam("ev_occurred_at"),
+        body=bindparam("doc_text"),
+        body_redacted=bindparam("doc_text"),
     )
+
+
+_INSERT_DOCUMENT = {flag: _document_insert(flag) for flag in (False, True)}
+_APPEND_WITH_DOCUMENT = {
+    flag: _document_insert(flag).add_cte(_INSERT_EVENT.cte("new_event")) for flag in (False, True)
+}
 
 
 def _flatten(value: Any) -> str:
