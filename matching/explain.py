@@ -118,6 +118,7 @@ def explain(
     code[hi == lo] = 1
     steps = np.arange(MAX_LISTED, dtype=np.int64)
     listed = np.where(matched, np.maximum(chosen - lo, 0), hi - lo)
+    _drop_ties(listed, lo, chosen, matched, candidates.distance_km)
     first = lo[:, None] + steps
     at = first.copy()
     # Not eligible lists the pairs with the right stock; capacity exhausted the feasible ones.
@@ -246,6 +247,28 @@ def explain(
             )
         )
     return matches
+
+
+def _drop_ties(
+    listed: IntArray, lo: IntArray, chosen: IntArray, matched: npt.NDArray[np.bool_],
+    distance_km: npt.NDArray[np.float64],
+) -> None:  # fmt: skip
+    """Count as "nearer" only pairs strictly nearer than the chosen one (as written, to the
+    metre): a site at the same distance was not passed over, the engine broke a tie.
+
+    Pairs are sorted by distance within a referral, so the tied ones sit just before the
+    chosen pair; ties are rare, so the few referrals with one are walked back one by one.
+    """
+    if not distance_km.size:
+        return
+    metres = np.round(distance_km * 1000.0)
+    prev = np.maximum(chosen - 1, 0)
+    tied = np.flatnonzero(matched & (listed > 0) & (metres[prev] >= metres[np.maximum(chosen, 0)]))
+    for i in tied.tolist():
+        k, at = int(chosen[i]), int(chosen[i]) - 1
+        while at >= lo[i] and metres[at] >= metres[k]:
+            at -= 1
+        listed[i] = at + 1 - lo[i]
 
 
 def _running_count(flags: npt.NDArray[np.bool_]) -> npt.NDArray[Any]:

@@ -6,6 +6,7 @@ km away. Capacity 0 makes a site "full" without any other household.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from matching.geo import EARTH_RADIUS_KM
@@ -88,3 +89,21 @@ def test_not_eligible_lists_only_sites_with_the_right_stock() -> None:
         "H2 Food Bank (0.2 km); H3 Food Bank (0.3 km); and 1 more."
     )
     assert match.considered == ("Plain", "H1", "H2")
+
+
+def test_a_site_at_the_same_distance_is_not_called_nearer() -> None:
+    """Two households, two sites with one place each at the same distance (and a full one
+    nearer): whoever gets the second site in provider order is told of the full one only; the
+    engine broke a tie, it did not pass a nearer site over."""
+    first = household()
+    second = dataclasses.replace(first, referral_id="R2", urgency=Urgency.EMERGENCY)
+    providers = (site("Full", 0.5), site("A", 1.0, capacity=1), site("B", 1.0, capacity=1))
+    matches = solve(Problem((first, second), providers)).matches
+    assert sorted(m.provider_id or "" for m in matches) == ["A", "B"]
+    to_b = next(m for m in matches if m.provider_id == "B")
+    assert to_b.explanation == (
+        "B Food Bank, 1.0 km: the nearest provider with room. Nearer: Full Food Bank was full."
+    )
+    alone = solve(Problem((first, second), providers[1:])).matches
+    to_b = next(m for m in alone if m.provider_id == "B")
+    assert to_b.explanation == "B Food Bank, 1.0 km: the nearest provider in reach."
