@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.clock import DEFAULT_TIMEZONE, zone
 
 DEFAULT_DATABASE_PATH = Path("var") / "foodmatch.db"
 
@@ -41,6 +43,16 @@ class Settings(BaseSettings):
     place_time_limit_s: float = Field(default=5.0, gt=0)
     idempotency_hours: int = Field(default=24, ge=1, description="How long keys are honoured.")
     log_level: str = Field(default="INFO")
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="IANA time zone whose calendar sets 'today' (capacity weeks, FOI dates).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone(name)  # raises ValueError naming the variable and what was expected
+        return name
 
 
 @lru_cache(maxsize=1)

@@ -7,13 +7,13 @@ the benchmark use the smaller builders (:func:`add_organisation`, :func:`add_use
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from api import convert
+from api import clock, convert
 from api.auth import hash_password
 from api.db import Database
 from api.tables import (
@@ -76,8 +76,8 @@ def add_user(
 
 
 def current_week(today: date | None = None) -> tuple[date, date]:
-    """Monday..Sunday of the week containing ``today`` (default: now, UTC)."""
-    today = today or datetime.now(UTC).date()
+    """Monday..Sunday of the week containing ``today`` (default: today in the service's zone)."""
+    today = today or clock.today()
     start = today - timedelta(days=today.weekday())
     return start, start + timedelta(days=6)
 

@@ -35,6 +35,7 @@ import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
+from api import clock
 from api.config import Settings
 from api.db import Database
 from api.main import create_app
@@ -222,7 +223,7 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
         assert scenario.state == "done", scenario.error
         plan, _ = _client(app, "planner@leeds.demo")
         foi_client, foi_csrf = _client(app, "foi-officer@leeds.demo")
-        today = datetime.now(UTC).date()
+        today = clock.today()
         foi_client.post(
             "/app/foi/requests",
             data={

@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from api import convert
+from api import clock, convert
 from api import repository as repo
 from api.db import Database
 from api.migrate import upgrade
@@ -183,7 +183,7 @@ def _export_problem(db: Database, directory: Path) -> tuple[Path, Path, int, int
     with db.read() as session:
         council = session.query(Organisation).filter_by(kind="council").one()
         referrals = repo.open_referrals(session, council.id)
-        supply = repo.current_supply(session, datetime.now(UTC).date())
+        supply = repo.current_supply(session, clock.today())
     problem = convert.problem(referrals, supply)
     refs = referrals_frame(problem.referrals)
     refs["latitude"] = [r.latitude for r in problem.referrals]

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import clock
 from api.auth import Principal
 from api.db import Database
 from api.problems import ProblemError, conflict, invalid, not_found
@@ -43,7 +44,7 @@ from api.record.settings import get_record_settings
 from api.record.tables import FoiExport, FoiRequest, FoiRequestStatus, SearchDocument
 from api.record.workdays import foi_due_date
 from api.schemas import Page
-from api.tables import Role, utcnow
+from api.tables import Role
 
 MAX_EXPORT_ITEMS = 50_000
 
@@ -76,7 +77,7 @@ def _request_read(session: Session, row: FoiRequest, today: date) -> FoiRequestR
 
 def create_request(db: Database, principal: Principal, body: FoiRequestCreate) -> FoiRequestRead:
     """Log a request; its due date is the twentieth working day after receipt."""
-    today = utcnow().date()
+    today = clock.today()
     if body.received_on > today:
         raise invalid("received_on", f"{body.received_on} is in the future")
     due = foi_due_date(body.received_on, get_record_settings().extra_bank_holidays)
@@ -119,14 +120,14 @@ def _own_request(session: Session, principal: Principal, request_id: int) -> Foi
 def get_request(db: Database, principal: Principal, request_id: int) -> FoiRequestRead:
     """One register entry of the caller's organisation."""
     with db.read() as session:
-        return _request_read(session, _own_request(session, principal, request_id), utcnow().date())
+        return _request_read(session, _own_request(session, principal, request_id), clock.today())
 
 
 def list_requests(
     db: Database, principal: Principal, page: int, size: int, status: str | None
 ) -> Page[FoiRequestRead]:
     """The register, soonest due first."""
-    today = utcnow().date()
+    today = clock.today()
     with db.read() as session:
         query = select(FoiRequest).where(FoiRequest.organisation_id == principal.organisation_id)
         if status is not None:
@@ -148,7 +149,7 @@ def update_request(
     db: Database, principal: Principal, request_id: int, body: FoiRequestUpdate
 ) -> FoiRequestRead:
     """Answer, withdraw or reopen a request."""
-    today = utcnow().date()
+    today = clock.today()
     with db.write() as session:
         row = _own_request(session, principal, request_id)
         before = {"status": row.status, "closed_on": row.closed_on}

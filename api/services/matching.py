@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, update
 
-from api import convert
+from api import clock, convert
 from api import repository as repo
 from api.auth import Principal
 from api.config import Settings
@@ -48,7 +48,7 @@ DECLINED_BEFORE = "declined_before"
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def place_referral(

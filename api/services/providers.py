@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import update
 
-from api import convert
+from api import clock, convert
 from api import repository as repo
 from api.auth import Principal
 from api.db import Database
@@ -15,10 +13,6 @@ from api.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, Prov
 from api.services.trail import audit
 from api.services.views import capacity_read, provider_read
 from api.tables import ACTIVE_OFFER_STATUSES, Capacity, Offer, OrganisationKind, Provider, utcnow
-
-
-def _today() -> datetime:
-    return datetime.now(UTC)
 
 
 def _own_provider(provider: Provider | None, principal: Principal, provider_id: int) -> Provider:
@@ -70,7 +64,7 @@ def list_providers(db: Database, principal: Principal, page: int, size: int) -> 
         rows, total = repo.paginate(
             session, repo.charity_providers(principal.organisation_id), page, size
         )
-        live = repo.live_capacity(session, [p.id for p in rows], _today().date())
+        live = repo.live_capacity(session, [p.id for p in rows], clock.today())
         items = [provider_read(p, live.get(p.id)) for p in rows]
     return Page(
         items=items,
@@ -85,7 +79,7 @@ def get_provider(db: Database, principal: Principal, provider_id: int) -> Provid
     """One of the caller's sites."""
     with db.read() as session:
         provider = _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
-        live = repo.live_capacity(session, [provider.id], _today().date())
+        live = repo.live_capacity(session, [provider.id], clock.today())
         return provider_read(provider, live.get(provider.id))
 
 

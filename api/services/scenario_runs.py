@@ -11,10 +11,9 @@ Results hold counts only (see :mod:`api.services.scenarios`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from api import convert
+from api import clock, convert
 from api import repository as repo
 from api.auth import Principal
 from api.config import Settings
@@ -44,7 +43,7 @@ def _live_problem(db: Database, organisation_id: int) -> Problem:
     """The council's open referrals and every site's free capacity today, as a match run sees."""
     with db.read() as session:
         referrals = repo.open_referrals(session, organisation_id)
-        supply = repo.current_supply(session, datetime.now(UTC).date())
+        supply = repo.current_supply(session, clock.today())
         return convert.problem(referrals, supply)
 
 

@@ -7,12 +7,11 @@ nothing here decides or changes anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api import convert, minimise
+from api import clock, convert, minimise
 from api import repository as repo
 from api.auth import Principal
 from api.db import Database
@@ -69,7 +68,7 @@ def live_problem(db: Database, principal: Principal) -> Problem:
     capacity, as the engine would see them in a match run now."""
     with db.read() as session:
         referrals = repo.open_referrals(session, principal.organisation_id)
-        supply = repo.current_supply(session, datetime.now(UTC).date())
+        supply = repo.current_supply(session, clock.today())
         return convert.problem(referrals, supply)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
+from api import clock
 from api.auth import authenticate
 from api.config import Settings
 from api.db import Database
@@ -925,7 +925,7 @@ def register(request: Request) -> HTMLResponse:
 def log_request(request: Request, form: Form) -> Response:
     """Log a request; its due date is 20 working days after receipt."""
     viewer = _posted(request, form, *FOI)
-    body, errors, parts = forms.foi_request_body(form, datetime.now(UTC).date())
+    body, errors, parts = forms.foi_request_body(form, clock.today())
     if body is None:
         return _register_page(request, viewer, errors, form, parts)
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 
+from api import clock
 from api.seed import add_organisation, add_user
 from api.tables import OrganisationKind, Role
 from tests.api.conftest import PASSWORD
@@ -40,7 +41,7 @@ def test_referral_to_outcome_over_http(live_server: str, db, password_hash: str)
             headers=charity_user,
         )
         assert site.status_code == 201, site.text
-        today = datetime.now(UTC).date()
+        today = clock.today()
         capacity = http.put(
             f"/providers/{site.json()['id']}/capacity",
             json={

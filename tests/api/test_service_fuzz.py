@@ -19,12 +19,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from api import clock
 from api.config import Settings
 from api.db import Database
 from api.main import create_app
@@ -83,7 +84,7 @@ def _real_places_and_ordered_periods(body: object) -> object:
         body = {**body, "period_start": first.isoformat(), "period_end": last.isoformat()}
     body = _ordered_range(body, "date_from", "date_to")
     received = _iso_date(body.get("received_on"))
-    today = datetime.now(UTC).date()
+    today = clock.today()
     if received is not None and received > today:
         body = {**body, "received_on": today.isoformat()}
     return body

@@ -6,13 +6,13 @@ import csv
 import io
 import re
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from api import clock
 from tests.web.conftest import (
     CASEWORKER,
     FOI_OFFICER,
@@ -241,7 +241,7 @@ def test_foi_officer_searches_logs_request_and_exports(server: Server, new_page:
     page.get_by_role("button", name="Add to register").click()
     assert "Enter the date the request was received" in page.locator(".error-summary").inner_text()
     look(page, "foi-register-error")
-    today = datetime.now(UTC).date()
+    today = clock.today()
     page.get_by_label("Day").fill(str(today.day))
     page.get_by_label("Month").fill(str(today.month))
     page.get_by_label("Year").fill(str(today.year))
