@@ -67,10 +67,42 @@ def run_migrations_online() -> None:
     engine = make_engine(_url())
     try:
         with engine.connect() as fresh:
+            sqlite = fresh.dialect.name == "sqlite"
+            if sqlite:
+                _sqlite_foreign_keys(fresh, on=False)
             _run(fresh)
             fresh.commit()
+            if sqlite:
+                _check_sqlite_foreign_keys(fresh)
+                _sqlite_foreign_keys(fresh, on=True)
     finally:
         engine.dispose()
+
+
+def _sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's foreign-key enforcement for this connection.
+
+    A batch migration on SQLite copies a table, drops the original and renames the copy; with
+    enforcement on, dropping a table that other rows still reference fails ("FOREIGN KEY
+    constraint failed"), so a populated database could not be upgraded. SQLite ignores this
+    pragma inside a transaction, so it goes straight to the driver, outside one.
+    """
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    dbapi.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    """Refuse to finish if the migrated database has a reference to a missing row."""
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    broken = dbapi.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, rowid, parent, _ = broken[0]
+        raise RuntimeError(
+            f"after the upgrade, {len(broken)} rows point at missing rows "
+            f"(first: {table} row {rowid} -> {parent})"
+        )
 
 
 if context.is_offline_mode():

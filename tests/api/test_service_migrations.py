@@ -108,3 +108,44 @@ def test_record_indexed_before_the_search_vector_upgrade_stays_searchable(db_url
         hits = search(session, query="noon", scope=Scope(organisation_id=1)).items
         assert [hit.source_key for hit in hits] == ["message:0"]
     db.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
+def test_a_database_in_use_upgrades_from_the_first_record_revision(
+    db_url: str, password_hash: str
+) -> None:
+    """Councils, charities, referrals and offers that point at a match run survive the
+    upgrade to head on both databases (on SQLite a batch migration copies ``match_runs``,
+    which offers reference), and every reference still resolves afterwards."""
+    from sqlalchemy import func, select, text, update
+
+    from api.config import Settings
+    from api.db import Database
+    from api.tables import MatchRun, Offer, Referral
+    from tests.api.conftest import TEST_SECRET, build_world
+
+    config = alembic_config(db_url)
+    command.downgrade(config, "record_0001")
+    db = Database.from_url(db_url)
+    build_world(db, Settings(database_url=db_url, jwt_secret=TEST_SECRET), password_hash)
+    with db.write() as session:
+        run_id = session.scalar(select(func.min(MatchRun.id)))
+        session.execute(update(Offer).values(match_run_id=run_id))
+    with db.read() as session:
+        counts = [session.scalar(select(func.count()).select_from(t)) for t in (Offer, Referral)]
+    db.dispose()
+
+    command.upgrade(config, "head")
+    command.check(config)
+
+    db = Database.from_url(db_url)
+    with db.read() as session:
+        assert counts[0] >= 1
+        assert [
+            session.scalar(select(func.count()).select_from(t)) for t in (Offer, Referral)
+        ] == counts
+        assert session.scalar(select(func.count()).where(Offer.match_run_id == run_id)) == counts[0]
+        if session.get_bind().dialect.name == "sqlite":
+            assert session.scalar(text("PRAGMA foreign_keys")) == 1  # enforcement is back on
+            assert session.execute(text("PRAGMA foreign_key_check")).all() == []
+    db.dispose()
