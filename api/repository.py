@@ -116,8 +116,10 @@ def council_offers(organisation_id: int, status: OfferStatus | None = None) -> S
 
 
 def charity_visible_offers(organisation_id: int) -> Select[Offer]:
-    """Offers a charity may still see the household of (it has not declined them)."""
-    return charity_offers(organisation_id).where(Offer.status != OfferStatus.DECLINED)
+    """Offers a charity may still see the household of: not declined, not withdrawn."""
+    return charity_offers(organisation_id).where(
+        Offer.status.not_in((OfferStatus.DECLINED, OfferStatus.WITHDRAWN))
+    )
 
 
 def offers_for_referrals(session: Session, referral_ids: Sequence[int]) -> dict[int, Offer]:

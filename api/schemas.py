@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.tables import DeclineReason, OfferStatus, ReferralStatus, Role
+from api.tables import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
 
 T = TypeVar("T")
 
@@ -225,6 +225,10 @@ class ReferralRead(BaseModel):
     created_at: datetime
     personal: PersonalDetails | None
     current_offer: OfferBrief | None = None
+    withdrawal_reason: WithdrawalReason | None = Field(
+        default=None, description="Why the council withdrew it (status ``withdrawn`` only)."
+    )
+    withdrawn_at: datetime | None = None
 
 
 class ReferralForCharity(BaseModel):
@@ -450,6 +454,16 @@ class OfferRead(BaseModel):
     decline_note: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class WithdrawRequest(Input):
+    """Why the council withdraws the referral."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "helped_elsewhere"}]}
+    )
+
+    reason: WithdrawalReason
 
 
 class DeclineRequest(Input):

@@ -94,12 +94,21 @@ class Role(StrEnum):
 
 
 class ReferralStatus(StrEnum):
-    """Where a referral stands: waiting, offered to a site, accepted, or served."""
+    """Where a referral stands: waiting, offered to a site, accepted, served, or withdrawn by
+    the council (no longer needed)."""
 
     OPEN = "open"
     OFFERED = "offered"
     ACCEPTED = "accepted"
     FULFILLED = "fulfilled"
+    WITHDRAWN = "withdrawn"
+
+
+CLOSED_REFERRAL_STATUSES: tuple[ReferralStatus, ...] = (
+    ReferralStatus.FULFILLED,
+    ReferralStatus.WITHDRAWN,
+)
+"""Referrals that are finished: nothing more happens to them but retention."""
 
 
 class OfferStatus(StrEnum):
@@ -111,6 +120,7 @@ class OfferStatus(StrEnum):
     COLLECTED = "collected"
     DELIVERED = "delivered"
     NO_SHOW = "no_show"
+    WITHDRAWN = "withdrawn"  # the council withdrew the referral before it was served
 
 
 ACTIVE_OFFER_STATUSES: tuple[OfferStatus, ...] = (
@@ -119,7 +129,17 @@ ACTIVE_OFFER_STATUSES: tuple[OfferStatus, ...] = (
     OfferStatus.COLLECTED,
     OfferStatus.DELIVERED,
 )
-"""Offers that hold a place; declined and no-show offers have given theirs back."""
+"""Offers that hold a place; declined, no-show and withdrawn offers have given theirs back."""
+
+
+class WithdrawalReason(StrEnum):
+    """Why a council withdrew a referral."""
+
+    NO_LONGER_NEEDED = "no_longer_needed"
+    HELPED_ELSEWHERE = "helped_elsewhere"
+    DUPLICATE = "duplicate"
+    HOUSEHOLD_UNCONTACTABLE = "household_uncontactable"
+    OTHER = "other"
 
 
 class DeclineReason(StrEnum):
@@ -219,6 +239,10 @@ class Referral(Base):
     status: Mapped[ReferralStatus] = mapped_column(
         _enum(ReferralStatus, "referral_status"), default=ReferralStatus.OPEN
     )
+    withdrawal_reason: Mapped[WithdrawalReason | None] = mapped_column(
+        _enum(WithdrawalReason, "withdrawal_reason"), default=None
+    )
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

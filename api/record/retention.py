@@ -37,11 +37,11 @@ from api.record.tables import (
     ThreadKind,
 )
 from api.tables import (
+    CLOSED_REFERRAL_STATUSES,
     IdempotencyKey,
     Offer,
     Referral,
     ReferralPersonal,
-    ReferralStatus,
     utcnow,
 )
 
@@ -202,11 +202,12 @@ def erase_on_request(db: Database, principal: Principal, referral_id: int) -> Er
 def due_for_erasure(
     session: Session, *, now: datetime, months: int, organisation_id: int | None = None
 ) -> list[int]:
-    """Closed (fulfilled) referrals untouched for ``months`` whose data is not yet erased."""
+    """Closed (fulfilled or withdrawn) referrals untouched for ``months`` whose data is not
+    yet erased."""
     cutoff = months_before(now, months)
     erased = select(Erasure.referral_id)
     query = select(Referral.id).where(
-        Referral.status == ReferralStatus.FULFILLED,
+        Referral.status.in_(CLOSED_REFERRAL_STATUSES),
         Referral.updated_at <= cutoff,
         Referral.id.not_in(erased),
     )

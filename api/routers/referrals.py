@@ -16,6 +16,7 @@ from api.schemas import (
     ReferralForCharity,
     ReferralRead,
     ReferralView,
+    WithdrawRequest,
 )
 from api.services import matching, referrals
 from api.tables import ReferralStatus, Role
@@ -100,3 +101,17 @@ def place_referral(
 ) -> OfferRead:
     """Book the best feasible place at once; 409 says why none could be booked."""
     return matching.place_referral(db, settings, principal, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    response_model=ReferralRead,
+    summary="Withdraw a referral",
+    responses=problems(*AUTHED, 404, 409),
+)
+def withdraw_referral(
+    referral_id: ObjectId, body: WithdrawRequest, principal: Caseworker, db: DbDep
+) -> ReferralRead:
+    """The household no longer needs this referral: it is closed, and a place it held is freed
+    (its offer becomes ``withdrawn``). 409 if it was already fulfilled or withdrawn."""
+    return referrals.withdraw_referral(db, principal, referral_id, body)

@@ -17,12 +17,14 @@ from api import repository as repo
 from api.auth import Principal
 from api.config import Settings
 from api.db import Database
-from api.problems import ProblemError, invalid, not_found
-from api.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead
+from api.problems import ProblemError, conflict, invalid, not_found
+from api.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead, WithdrawRequest
 from api.services.trail import audit
 from api.services.views import referral_read
 from api.tables import (
+    CLOSED_REFERRAL_STATUSES,
     IdempotencyKey,
+    OfferStatus,
     OrganisationKind,
     Referral,
     ReferralPersonal,
@@ -234,3 +236,52 @@ def get_referral(
             raise not_found("referral", referral_id)
         offer_now = repo.offers_for_referrals(session, [referral.id]).get(referral.id)
         return referral_read(referral, referral.personal, offer_now)
+
+
+def withdraw_referral(
+    db: Database, principal: Principal, referral_id: int, body: WithdrawRequest
+) -> ReferralRead:
+    """The council withdraws a referral it no longer needs served; a place it held is freed.
+
+    A fulfilled or already withdrawn referral cannot be withdrawn (409). The offer that held a
+    place (offered or accepted) becomes ``withdrawn``: the charity sees that in its offers but
+    no longer sees the household.
+    """
+    with db.write() as session:
+        # Lock order as everywhere: referral, capacity, offer.
+        referral = repo.get_referral(session, referral_id, lock=True, with_personal=True)
+        if referral is None or referral.organisation_id != principal.organisation_id:
+            raise not_found("referral", referral_id)
+        if referral.status in CLOSED_REFERRAL_STATUSES:
+            raise conflict(
+                f"Referral {referral_id} is {referral.status.value}; only a referral still "
+                "waiting for or holding a place can be withdrawn.",
+                reason="wrong_status",
+            )
+        before: dict[str, object] = {"status": referral.status.value}
+        after: dict[str, object] = {"status": ReferralStatus.WITHDRAWN.value, "reason": body.reason}
+        held = repo.offers_for_referrals(session, [referral_id]).get(referral_id)
+        if held is not None:
+            capacity = repo.lock_capacity(session, [held.capacity_id])[held.capacity_id]
+            offer = repo.get_offer(session, held.id, lock=True)
+            assert offer is not None
+            if offer.capacity_id != capacity.id:  # moved to a new figure meanwhile
+                capacity = repo.lock_capacity(session, [offer.capacity_id])[offer.capacity_id]
+            convert.release(capacity, referral, offer.mode)
+            before["offer_status"] = offer.status.value
+            offer.status = OfferStatus.WITHDRAWN
+            after.update(offer_id=offer.id, provider_id=offer.provider_id)
+        referral.status = ReferralStatus.WITHDRAWN
+        referral.withdrawal_reason = body.reason
+        referral.withdrawn_at = utcnow()
+        session.flush()
+        audit(
+            session,
+            principal,
+            action="referral.withdrawn",
+            entity_type="referral",
+            entity_id=referral_id,
+            before=before,
+            after=after,
+        )
+        return referral_read(referral, referral.personal, None)

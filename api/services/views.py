@@ -68,6 +68,8 @@ def referral_read(
         created_at=referral.created_at,
         personal=personal_read(personal),
         current_offer=brief,
+        withdrawal_reason=referral.withdrawal_reason,
+        withdrawn_at=referral.withdrawn_at,
     )
 
 

@@ -53,6 +53,7 @@ STATUS_LABELS = {
     "collected": "Collected",
     "delivered": "Delivered",
     "no_show": "Did not arrive",
+    "withdrawn": "Withdrawn",
 }
 
 STATUS_TAGS = {
@@ -64,6 +65,7 @@ STATUS_TAGS = {
     "collected": "tag--green",
     "delivered": "tag--green",
     "no_show": "tag--red",
+    "withdrawn": "tag--grey",
 }
 
 DECLINE_LABELS = {

@@ -29,6 +29,7 @@ RULES: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/referrals"): frozenset({CW, CH}),
     ("GET", "/referrals/{referral_id}"): frozenset({CW, CH}),
     ("POST", "/referrals/{referral_id}/place"): frozenset({CW}),
+    ("POST", "/referrals/{referral_id}/withdraw"): frozenset({CW}),
     ("GET", "/providers"): frozenset({CH}),
     ("POST", "/providers"): frozenset({CH}),
     ("GET", "/providers/{provider_id}"): frozenset({CH}),
