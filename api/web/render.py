@@ -77,6 +77,14 @@ DECLINE_LABELS = {
     "other": "Another reason",
 }
 
+WITHDRAWAL_LABELS = {
+    "no_longer_needed": "The household no longer needs food help",
+    "helped_elsewhere": "The household has been helped elsewhere",
+    "duplicate": "This referral is a duplicate",
+    "household_uncontactable": "We cannot contact the household",
+    "other": "Another reason",
+}
+
 REASON_LABELS = {
     "matched": "Matched",
     "no_provider_in_reach": "No site within reach",
@@ -126,6 +134,7 @@ NOTICES = {
     "signed-out": "You have signed out.",
     "referral-sent": "Referral submitted.",
     "placed": "A place has been booked for this household.",
+    "withdrawn": "Referral withdrawn. Any place it held has been given back.",
     "message-sent": "Message sent.",
     "accepted": "Offer accepted. The household's contact details are shown if they agreed.",
     "declined": "Offer declined. The household will be offered a place elsewhere if one is free.",
@@ -175,6 +184,7 @@ environment.filters.update(
     status=_label(STATUS_LABELS),
     status_tag=lambda v: STATUS_TAGS.get(str(getattr(v, "value", v)), "tag--grey"),
     decline=_label(DECLINE_LABELS),
+    withdrawal=_label(WITHDRAWAL_LABELS),
     reason=_label(REASON_LABELS),
     role=_label(ROLE_LABELS),
     kpi=_label(KPI_LABELS),
@@ -186,6 +196,7 @@ environment.globals.update(
     URGENCY_LABELS=URGENCY_LABELS,
     DECLINE_LABELS=DECLINE_LABELS,
     DECLINE_OPTIONS=[(k, v, "") for k, v in DECLINE_LABELS.items()],
+    WITHDRAWAL_OPTIONS=[(k, v, "") for k, v in WITHDRAWAL_LABELS.items()],
 )
 
 

@@ -26,10 +26,10 @@ from api.record import foi, messages
 from api.record.schemas import FoiRequestUpdate
 from api.record.search import SearchFilters
 from api.record.tables import DocumentKind
-from api.schemas import OutcomeRequest, ReferralRead
+from api.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
 from api.seed import current_week
 from api.services import matching, offers, providers, referrals, scenario_runs
-from api.tables import OfferStatus, ReferralStatus, Role
+from api.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
 from api.web import forms, planner, queries
 from api.web.render import HERE, SECURITY_HEADERS, render
 from api.web.security import (
@@ -395,6 +395,7 @@ def _referral_page(
     referral_id: int,
     errors: dict[str, str] | None = None,
     message: str = "",
+    withdraw_reason: str = "",
 ) -> HTMLResponse:
     db = _db(request)
     referral = referrals.get_referral(db, viewer.principal, referral_id)
@@ -421,6 +422,7 @@ def _referral_page(
         names=names,
         errors=errors or {},
         message=message,
+        withdraw_reason=withdraw_reason,
     )
 
 
@@ -443,6 +445,25 @@ def place_now(request: Request, referral_id: int, form: Form) -> Response:
         errors = {"place": f"No place could be booked: {problem.detail}"}
         return _referral_page(request, viewer, referral_id, errors)
     return _see_other(f"/app/caseworker/referrals/{referral_id}", "placed")
+
+
+@router.post("/app/caseworker/referrals/{referral_id}/withdraw")
+def withdraw(request: Request, referral_id: int, form: Form) -> Response:
+    """Close a referral the household no longer needs, giving back any place it held."""
+    viewer = _posted(request, form, *CASEWORKER)
+    reason = forms.text(form, "reason")
+    if reason not in {r.value for r in WithdrawalReason}:
+        errors = {"reason": "Select why the referral is no longer needed"}
+        return _referral_page(request, viewer, referral_id, errors)
+    body = WithdrawRequest.model_validate({"reason": reason})
+    try:
+        referrals.withdraw_referral(_db(request), viewer.principal, referral_id, body)
+    except ProblemError as problem:
+        if problem.status != 409:
+            raise
+        errors = {"reason": f"The referral could not be withdrawn: {problem.detail}"}
+        return _referral_page(request, viewer, referral_id, errors, withdraw_reason=reason)
+    return _see_other(f"/app/caseworker/referrals/{referral_id}", "withdrawn")
 
 
 def _post_message(

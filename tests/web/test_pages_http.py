@@ -130,3 +130,35 @@ def test_pages_carry_security_headers_and_sign_out_ends_session(server: Server) 
         out = http.post("/app/sign-out", data={"csrf_token": _csrf(page.text)})
         assert out.status_code == 303
         assert http.get("/app/caseworker/referrals").status_code == 303
+
+
+def test_caseworker_withdraws_a_referral_from_its_page(server: Server) -> None:
+    """The referral page's withdraw form needs a reason, then closes the referral and says
+    so; a withdrawn referral offers neither 'place now' nor the form again."""
+    with _client(server) as api:
+        token = api.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        made = api.post(
+            "/referrals",
+            json={"household_size": 2, "urgency": "standard", "postcode": "LS9 7AB",
+                  "consent_to_share": True, "name": "Page Withdrawal"},
+            headers=auth,
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+    page_url = f"/app/caseworker/referrals/{made.json()['id']}"
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        page = http.get(page_url)
+        assert page.status_code == 200 and "Withdraw this referral" in page.text
+        missing = http.post(f"{page_url}/withdraw", data={"csrf_token": _csrf(page.text)})
+        assert missing.status_code == 400
+        assert "Select why the referral is no longer needed" in missing.text
+        done = http.post(
+            f"{page_url}/withdraw",
+            data={"csrf_token": _csrf(page.text), "reason": "helped_elsewhere"},
+        )
+        assert done.status_code == 303 and done.headers["location"].endswith("done=withdrawn")
+        after = http.get(done.headers["location"])
+        assert "Referral withdrawn." in after.text
+        assert "the household has been helped elsewhere" in after.text
+        assert "Withdraw this referral" not in after.text and "Place now" not in after.text
