@@ -542,7 +542,9 @@ def _offer_page(
 ) -> HTMLResponse:
     db = _db(request)
     offer = offers.get_offer(db, viewer.principal, offer_id)
-    household = referrals.get_referral(db, viewer.principal, offer.referral_id)
+    household = None  # a withdrawn referral is no longer the charity's to see
+    if offer.status is not OfferStatus.WITHDRAWN:
+        household = referrals.get_referral(db, viewer.principal, offer.referral_id)
     site = queries.site_names(db, [offer.provider_id]).get(offer.provider_id)
     thread = []
     if offer.status in (

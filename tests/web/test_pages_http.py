@@ -162,3 +162,39 @@ def test_caseworker_withdraws_a_referral_from_its_page(server: Server) -> None:
         assert "Referral withdrawn." in after.text
         assert "the household has been helped elsewhere" in after.text
         assert "Withdraw this referral" not in after.text and "Place now" not in after.text
+
+
+def test_the_charity_sees_a_withdrawn_offer_as_withdrawn_without_the_household(
+    server: Server,
+) -> None:
+    """A placed referral the council then withdraws: the charity holding the offer gets a page
+    saying so (its place is back), with none of the household's details."""
+    with _client(server) as api:
+        token = api.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        made = api.post(
+            "/referrals",
+            json={"household_size": 3, "urgency": "emergency", "postcode": "LS9 7AB",
+                  "consent_to_share": True, "name": "Offer Withdrawal"},
+            headers=auth,
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        placed = api.post(f"/referrals/{made.json()['id']}/place", headers=auth)
+        assert placed.status_code == 201, placed.text
+        withdrawn = api.post(
+            f"/referrals/{made.json()['id']}/withdraw", json={"reason": "duplicate"}, headers=auth
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+    url = f"/app/charity/offers/{placed.json()['id']}"
+    seen = []
+    for number in range(1, 11):
+        with _client(server) as http:
+            _sign_in(http, f"charity{number}@charity.demo")
+            page = http.get(url)
+            if page.status_code == 200:
+                seen.append(page.text)
+            else:
+                assert page.status_code == 404
+    assert len(seen) == 1  # only the charity holding the offer
+    assert "Referral withdrawn" in seen[0] and "given back" in seen[0]
+    assert "Offer Withdrawal" not in seen[0] and "Accept this household" not in seen[0]
