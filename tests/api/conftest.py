@@ -126,6 +126,16 @@ def add_site(
         return site.id, capacity.id
 
 
+def parcels_booked(db: Database, capacity_id: int) -> int:
+    """How many parcels of a capacity figure are booked now."""
+    from api.tables import Capacity
+
+    with db.read() as session:
+        capacity = session.get(Capacity, capacity_id)
+        assert capacity is not None
+        return capacity.parcels_booked
+
+
 def add_referral(
     db: Database,
     organisation_id: int,

@@ -9,17 +9,10 @@ from sqlalchemy import func, select, text
 
 from api.db import Database
 from api.seed import current_week
-from api.tables import Capacity, MatchRun, MatchRunItem, Offer, Referral, ReferralStatus, Role
-from tests.api.conftest import World, add_referral
+from api.tables import MatchRun, MatchRunItem, Offer, Referral, ReferralStatus, Role
+from tests.api.conftest import World, add_referral, parcels_booked
 
 CW, CH = Role.CASEWORKER, Role.CHARITY
-
-
-def _booked(db: Database, capacity_id: int) -> int:
-    with db.read() as session:
-        capacity = session.get(Capacity, capacity_id)
-        assert capacity is not None
-        return capacity.parcels_booked
 
 
 def test_decline_frees_the_place_and_rematches_elsewhere(
@@ -27,7 +20,7 @@ def test_decline_frees_the_place_and_rematches_elsewhere(
 ) -> None:
     """A declined offer gives its place back and the household is offered another site."""
     offer_id, referral_id = world.ids["offer_a"], world.ids["referral_a"]
-    assert _booked(db, world.ids["cap_x"]) == 1
+    assert parcels_booked(db, world.ids["cap_x"]) == 1
 
     response = client.post(
         f"/offers/{offer_id}/decline",
@@ -39,7 +32,7 @@ def test_decline_frees_the_place_and_rematches_elsewhere(
     assert response.json()["offer"]["status"] == "declined"
     assert response.json()["offer"]["decline_reason"] == "no_stock"
     assert response.json()["rematched"] is True
-    assert _booked(db, world.ids["cap_x"]) == 0
+    assert parcels_booked(db, world.ids["cap_x"]) == 0
     council_view = client.get(f"/referrals/{referral_id}", headers=world.headers("A", CW)).json()
     assert council_view["current_offer"]["provider_id"] == world.ids["site_y"]
     assert (
@@ -69,7 +62,7 @@ def test_no_show_frees_the_place_and_never_reoffers_the_same_site(
 
     assert response.status_code == 200 and response.json()["offer"]["status"] == "no_show"
     assert response.json()["rematched"] is True
-    assert _booked(db, world.ids["cap_x"]) == 0
+    assert parcels_booked(db, world.ids["cap_x"]) == 0
     with db.read() as session:
         active = session.scalars(
             select(Offer).where(
@@ -112,7 +105,7 @@ def test_charity_sees_contact_only_after_accepting_and_with_consent(
     assert hidden["contact"] is None and "Private" not in str(hidden)
 
 
-def test_capacity_updates_keep_history_and_never_drop_below_booked(
+def test_capacity_updates_keep_history_and_never_drop_belowparcels_booked(
     client: TestClient, world: World, db: Database
 ) -> None:
     """A new figure supersedes the old (kept), carries bookings, and cannot undercut them."""
@@ -169,7 +162,7 @@ def test_match_run_offers_the_open_referrals(
     assert all(m["offer_id"] and m["explanation"] for m in run["matches"])
     stored = client.get(f"/match-runs/{run['id']}", headers=world.headers("A", CW)).json()
     assert stored == run
-    assert _booked(db, world.ids["cap_x"]) + _booked(db, world.ids["cap_y"]) == 2 + 3
+    assert parcels_booked(db, world.ids["cap_x"]) + parcels_booked(db, world.ids["cap_y"]) == 2 + 3
 
 
 def test_a_failed_match_run_leaves_nothing_behind(
@@ -200,7 +193,7 @@ def test_a_failed_match_run_leaves_nothing_behind(
                     "FOR EACH ROW EXECUTE FUNCTION fail_third()"
                 )
             )
-    booked_before = _booked(db, world.ids["cap_x"]) + _booked(db, world.ids["cap_y"])
+    booked_before = parcels_booked(db, world.ids["cap_x"]) + parcels_booked(db, world.ids["cap_y"])
 
     response = client.post("/match-runs", json={}, headers=world.headers("A", CW))
 
@@ -212,7 +205,10 @@ def test_a_failed_match_run_leaves_nothing_behind(
         assert session.scalar(select(func.count()).select_from(Offer)) == 2
         statuses = session.scalars(select(Referral.status).where(Referral.id.in_(victims))).all()
         assert set(statuses) == {ReferralStatus.OPEN}
-    assert _booked(db, world.ids["cap_x"]) + _booked(db, world.ids["cap_y"]) == booked_before
+    assert (
+        parcels_booked(db, world.ids["cap_x"]) + parcels_booked(db, world.ids["cap_y"])
+        == booked_before
+    )
 
 
 def test_sites_added_over_http_can_be_placed_at(

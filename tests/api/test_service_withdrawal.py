@@ -11,17 +11,10 @@ from api.db import Database
 from api.record.audit import verify_chain
 from api.record.retention import due_for_erasure
 from api.record.tables import AuditEvent
-from api.tables import Capacity, Offer, OfferStatus, Referral, Role, utcnow
-from tests.api.conftest import World, add_referral
+from api.tables import Offer, OfferStatus, Referral, Role, utcnow
+from tests.api.conftest import World, add_referral, parcels_booked
 
 CW, CH = Role.CASEWORKER, Role.CHARITY
-
-
-def _booked(db: Database, capacity_id: int) -> int:
-    with db.read() as session:
-        capacity = session.get(Capacity, capacity_id)
-        assert capacity is not None
-        return capacity.parcels_booked
 
 
 def test_withdrawing_an_offered_referral_frees_its_place(
@@ -30,7 +23,7 @@ def test_withdrawing_an_offered_referral_frees_its_place(
     """The offer becomes withdrawn, the place goes back, the charity can no longer act on it
     or see the household, and the chain records who withdrew it and why."""
     referral_id, offer_id = world.ids["referral_a"], world.ids["offer_a"]
-    booked = _booked(db, world.ids["cap_x"])
+    booked = parcels_booked(db, world.ids["cap_x"])
     response = client.post(
         f"/referrals/{referral_id}/withdraw",
         json={"reason": "helped_elsewhere"},
@@ -40,7 +33,7 @@ def test_withdrawing_an_offered_referral_frees_its_place(
     body = response.json()
     assert body["status"] == "withdrawn" and body["withdrawal_reason"] == "helped_elsewhere"
     assert body["withdrawn_at"] is not None and body["current_offer"] is None
-    assert _booked(db, world.ids["cap_x"]) == booked - 1
+    assert parcels_booked(db, world.ids["cap_x"]) == booked - 1
     with db.read() as session:
         offer = session.get(Offer, offer_id)
         assert offer is not None and offer.status is OfferStatus.WITHDRAWN
@@ -105,12 +98,12 @@ def test_only_a_live_referral_of_ones_own_council_can_be_withdrawn(
     assert (
         client.post(f"/offers/{offer_id}/outcome", json=outcome, headers=charity).status_code == 200
     )
-    booked = _booked(db, world.ids["cap_x"])
+    booked = parcels_booked(db, world.ids["cap_x"])
     served = client.post(
         f"/referrals/{world.ids['referral_a']}/withdraw", json=body, headers=caseworker
     )
     assert served.status_code == 409 and "fulfilled" in served.json()["detail"]
-    assert _booked(db, world.ids["cap_x"]) == booked
+    assert parcels_booked(db, world.ids["cap_x"]) == booked
     with db.read() as session:
         referral_b = session.get(Referral, world.ids["referral_b"])
         assert referral_b is not None and referral_b.status.value == "offered"

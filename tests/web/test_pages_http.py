@@ -132,20 +132,24 @@ def test_pages_carry_security_headers_and_sign_out_ends_session(server: Server) 
         assert http.get("/app/caseworker/referrals").status_code == 303
 
 
+def _submitted(api: httpx.Client, name: str, urgency: str) -> tuple[int, dict[str, str]]:
+    """A referral the demo caseworker submits through the API: (its id, the caseworker's
+    bearer header)."""
+    token = api.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    body = {"household_size": 2, "urgency": urgency, "postcode": "LS9 7AB",
+            "consent_to_share": True, "name": name}  # fmt: skip
+    made = api.post("/referrals", json=body, headers=auth)
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"]), auth
+
+
 def test_caseworker_withdraws_a_referral_from_its_page(server: Server) -> None:
     """The referral page's withdraw form needs a reason, then closes the referral and says
     so; a withdrawn referral offers neither 'place now' nor the form again."""
     with _client(server) as api:
-        token = api.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
-        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        made = api.post(
-            "/referrals",
-            json={"household_size": 2, "urgency": "standard", "postcode": "LS9 7AB",
-                  "consent_to_share": True, "name": "Page Withdrawal"},
-            headers=auth,
-        )  # fmt: skip
-        assert made.status_code == 201, made.text
-    page_url = f"/app/caseworker/referrals/{made.json()['id']}"
+        referral_id, _auth = _submitted(api, "Page Withdrawal", "standard")
+    page_url = f"/app/caseworker/referrals/{referral_id}"
     with _client(server) as http:
         _sign_in(http, CASEWORKER)
         page = http.get(page_url)
@@ -170,19 +174,11 @@ def test_the_charity_sees_a_withdrawn_offer_as_withdrawn_without_the_household(
     """A placed referral the council then withdraws: the charity holding the offer gets a page
     saying so (its place is back), with none of the household's details."""
     with _client(server) as api:
-        token = api.post("/auth/token", data={"username": CASEWORKER, "password": PASSWORD})
-        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        made = api.post(
-            "/referrals",
-            json={"household_size": 3, "urgency": "emergency", "postcode": "LS9 7AB",
-                  "consent_to_share": True, "name": "Offer Withdrawal"},
-            headers=auth,
-        )  # fmt: skip
-        assert made.status_code == 201, made.text
-        placed = api.post(f"/referrals/{made.json()['id']}/place", headers=auth)
+        referral_id, auth = _submitted(api, "Offer Withdrawal", "emergency")
+        placed = api.post(f"/referrals/{referral_id}/place", headers=auth)
         assert placed.status_code == 201, placed.text
         withdrawn = api.post(
-            f"/referrals/{made.json()['id']}/withdraw", json={"reason": "duplicate"}, headers=auth
+            f"/referrals/{referral_id}/withdraw", json={"reason": "duplicate"}, headers=auth
         )
         assert withdrawn.status_code == 200, withdrawn.text
     url = f"/app/charity/offers/{placed.json()['id']}"
