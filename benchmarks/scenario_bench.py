@@ -25,8 +25,7 @@ import pandas as pd
 
 from matching.io import read_problem
 from matching.models import Problem
-from matching.scenarios import ScaleDemand, Scenario
-from matching.sweep import draw_seeds, run_many
+from matching.scenarios import ScaleDemand, Scenario, draw_seeds, run_many
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -86,10 +86,13 @@ class InputProblem:
 class InputError(ValueError):
     """Bad input: every problem found, so a user can fix them all in one pass."""
 
+    subject = "the input"
+    """What the heading names ("3 problems in the input:"); subclasses name their kind."""
+
     def __init__(self, problems: Sequence[InputProblem]) -> None:
         self.problems: tuple[InputProblem, ...] = tuple(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the input:"
+        head = f"{count} problem{'s' if count != 1 else ''} in {self.subject}:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
 
 

@@ -125,7 +125,7 @@ def run(
     """Match the baseline and every scenario; print and optionally save the comparison."""
     try:
         from matching.scenarios import Scenario, compare, comparison_csv
-        from matching.sweep import run_many
+        from matching.scenarios import run_many
 
         file, base = _load(path)
         runs: list[Scenario | None] = [None, *file.scenarios]
@@ -176,8 +176,8 @@ def sweep(
         from rich.console import Console
         from rich.table import Table
 
-        from matching.sweep import summarise_sweep
-        from matching.sweep import sweep as run_sweep
+        from matching.scenarios import summarise_sweep
+        from matching.scenarios import sweep as run_sweep
 
         file, base = _load(path)
         try:

@@ -23,8 +23,8 @@ from matching.scenarios import (
     check_scenarios,
     compare,
     parse_scenarios,
+    run_many,
 )
-from matching.sweep import run_many
 
 __all__ = [
     "MAX_SCENARIOS",

@@ -16,8 +16,11 @@ from matching.scenarios import (
     Scenario,
     compare,
     comparison_csv,
+    draw_seeds,
+    run_many,
+    summarise_sweep,
+    sweep,
 )
-from matching.sweep import draw_seeds, run_many, summarise_sweep, sweep
 
 REPO = Path(__file__).resolve().parents[2]
 

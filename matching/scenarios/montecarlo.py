@@ -1,0 +1,456 @@
+"""Monte Carlo answers to "if demand rises by somewhere between 10% and 40%, how often do
+emergencies go unmet, and where?".
+
+:func:`monte_carlo` runs a sweep (:func:`matching.scenarios.sweep.run_draws`) and keeps,
+per draw, the scalar KPIs and the district view; :meth:`MonteCarlo.summary` turns that into
+a :class:`MonteCarloSummary`: quantiles of coverage, unmet need and distance, the chance
+that at least one emergency household goes unmet (overall and by postcode district, each
+with a 95% interval), and the assumptions in words. :func:`monte_carlo_from_spec` is the
+whole thing for a page or a service: a base problem and a scenario document in, a JSON-able
+summary out.
+
+Chances are shares of draws. With few draws they are rough, so each comes with its Wilson
+score interval (:func:`scipy.stats.binomtest`): "3 of 40 draws" reads as 8% (3% to 20%).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from matching.models import Problem
+from matching.scenarios.edits import Scenario
+from matching.scenarios.errors import ScenarioError, ScenarioProblem
+from matching.scenarios.kpis import DEFAULT_MIN_DISTRICT_HOUSEHOLDS
+from matching.scenarios.spec import check_scenarios, parse_scenarios
+from matching.scenarios.sweep import Draw, Progress, draws_frame, run_draws
+
+__all__ = [
+    "MONTE_CARLO_KPIS",
+    "MONTE_CARLO_QUANTILES",
+    "Chance",
+    "MonteCarlo",
+    "MonteCarloSummary",
+    "monte_carlo",
+    "monte_carlo_from_spec",
+    "monte_carlo_summary",
+]
+
+MONTE_CARLO_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""The quantiles a summary reports by default (p5, p25, p50, p75, p95)."""
+
+MONTE_CARLO_KPIS = (
+    "households",
+    "matched_total",
+    "share_households_served",
+    "share_people_served",
+    "unmatched_emergency",
+    "unmatched_urgent",
+    "unmatched_standard",
+    "distance_mean_km",
+    "distance_p90_km",
+    "utilisation",
+)
+"""The measures summarised, after the factors drawn: coverage, unmet need, distance, use."""
+
+PER_DRAW = ("households", "matched_total", "share_households_served", "unmatched_emergency")
+"""The measures kept per draw in :meth:`MonteCarloSummary.to_dict` (for scatter plots)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chance:
+    """How often something happened: in ``count`` of ``draws`` draws, with a 95% interval."""
+
+    count: int
+    draws: int
+    share: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, count: int, draws: int) -> Chance:
+        """The share ``count / draws`` and its Wilson score interval at 95%."""
+        interval = stats.binomtest(count, draws).proportion_ci(0.95, method="wilson")
+        return cls(count, draws, count / draws, float(interval.low), float(interval.high))
+
+    def words(self) -> str:
+        """E.g. ``3 of 40 draws (8%; 95% interval 3% to 20%)``."""
+        return (
+            f"{self.count} of {self.draws} draws ({self.share:.0%}; 95% interval "
+            f"{self.low:.0%} to {self.high:.0%})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "draws": self.draws,
+            "share": self.share,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+@dataclass(frozen=True)
+class MonteCarloSummary:
+    """The spread of one scenario's outcomes over its draws, in numbers and words.
+
+    ``kpis`` has one row per measure (index ``kpi``: the factors drawn, then
+    :data:`MONTE_CARLO_KPIS`) with ``mean``, ``min``, ``p5`` ... ``p95``, ``max``.
+    ``districts`` has one row per postcode district (index ``district``), most at risk
+    first: ``households_mean``, ``unmet_emergency_draws`` (draws with at least one
+    emergency household unmet there), ``unmet_emergency_chance`` with ``chance_low`` and
+    ``chance_high`` (its 95% interval), ``unmet_emergency_mean``, ``unmet_households_mean``
+    and ``unmet_households_p95``.
+    """
+
+    scenario: str
+    description: str
+    draws: int
+    seed: int
+    assumptions: tuple[str, ...]
+    quantiles: tuple[float, ...]
+    kpis: pd.DataFrame = field(repr=False)
+    unmet_emergency: Chance
+    districts: pd.DataFrame = field(repr=False)
+    not_optimal: int
+    per_draw: pd.DataFrame = field(repr=False)
+
+    def headline(self) -> str:
+        """The answer in one plain sentence."""
+        chance = self.unmet_emergency
+        if chance.count == 0:
+            return (
+                f"Every emergency household was matched in all {self.draws} draws "
+                f"(so at most {chance.high:.0%} of the time, at 95% confidence, one goes unmet)."
+            )
+        worst = self.districts[self.districts["unmet_emergency_draws"] > 0].head(3)
+        where = ", ".join(
+            f"{district} ({row['unmet_emergency_chance']:.0%})"
+            for district, row in worst.iterrows()
+        )
+        return (
+            f"At least one emergency household went unmet in {chance.words()}; most often in "
+            f"{where}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (NaN as None): everything a page needs to show the spread."""
+        kpis = self.kpis.reset_index()
+        districts = self.districts.reset_index()
+        per_draw = self.per_draw.reset_index()
+        return {
+            "scenario": self.scenario,
+            "description": self.description,
+            "draws": self.draws,
+            "seed": self.seed,
+            "assumptions": list(self.assumptions),
+            "quantiles": list(self.quantiles),
+            "headline": self.headline(),
+            "not_proven_optimal": self.not_optimal,
+            "unmet_emergency": self.unmet_emergency.to_dict(),
+            "kpis": [_row(r) for r in kpis.to_dict("records")],
+            "districts": [_row(r) for r in districts.to_dict("records")],
+            "per_draw": [_row(r) for r in per_draw.to_dict("records")],
+        }
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.integer | int):
+        return int(value)
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): _value(v) for k, v in row.items()}
+
+
+def _label(q: float) -> str:
+    return f"p{round(q * 100)}"
+
+
+@dataclass(frozen=True)
+class MonteCarlo:
+    """The raw draws of one sweep: one row per draw, and one per draw and district.
+
+    ``draws`` is :func:`matching.scenarios.sweep` 's table. ``districts`` has columns
+    ``draw``, ``district``, ``households``, ``unmet_households``, ``unmet_emergency``
+    (every district seen in any draw appears in every draw, with zeros where it had none).
+    """
+
+    scenario: Scenario
+    seed: int
+    draws: pd.DataFrame = field(repr=False)
+    districts: pd.DataFrame = field(repr=False)
+
+    def summary(self, quantiles: Sequence[float] = MONTE_CARLO_QUANTILES) -> MonteCarloSummary:
+        """Quantiles, chances of unmet emergencies (overall and by district), assumptions."""
+        if not all(0.0 <= q <= 1.0 for q in quantiles):
+            raise ValueError(f"quantiles must be between 0 and 1, got {list(quantiles)}")
+        count = len(self.draws)
+        factors = [name for name, _ in self.scenario.uncertain]
+        columns = [*factors, *MONTE_CARLO_KPIS]
+        numeric = self.draws[columns].apply(pd.to_numeric, errors="coerce").astype(float)
+        kpis = pd.DataFrame(
+            {
+                "mean": numeric.mean(),
+                "min": numeric.min(),
+                **{_label(q): numeric.quantile(q) for q in quantiles},
+                "max": numeric.max(),
+            }
+        )
+        kpis.index.name = "kpi"
+        overall = Chance.of(int((self.draws["unmatched_emergency"] > 0).sum()), count)
+        return MonteCarloSummary(
+            scenario=self.scenario.name,
+            description=self.scenario.description,
+            draws=count,
+            seed=self.seed,
+            assumptions=_assumptions(self.scenario),
+            quantiles=tuple(quantiles),
+            kpis=kpis,
+            unmet_emergency=overall,
+            districts=_district_table(self.districts, count),
+            not_optimal=int((self.draws["status"] != "optimal").sum()),
+            per_draw=self.draws[["seed", *factors, *PER_DRAW]],
+        )
+
+
+def _assumptions(scenario: Scenario) -> tuple[str, ...]:
+    out = [f"{name.replace('_', ' ')}: {spread.describe()}" for name, spread in scenario.uncertain]
+    if scenario.has_demand:
+        out.append("households: resampled from the base's in every draw")
+    return tuple(out)
+
+
+def _district_table(long: pd.DataFrame, draws: int) -> pd.DataFrame:
+    columns = [
+        "households_mean",
+        "unmet_emergency_draws",
+        "unmet_emergency_chance",
+        "chance_low",
+        "chance_high",
+        "unmet_emergency_mean",
+        "unmet_households_mean",
+        "unmet_households_p95",
+    ]
+    if long.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="district"))
+    grouped = long.groupby("district", sort=True)
+    hit = grouped["unmet_emergency"].apply(lambda s: int((s > 0).sum()))
+    chances = {district: Chance.of(int(k), draws) for district, k in hit.items()}
+    table = pd.DataFrame(
+        {
+            "households_mean": grouped["households"].mean(),
+            "unmet_emergency_draws": hit,
+            "unmet_emergency_chance": {d: c.share for d, c in chances.items()},
+            "chance_low": {d: c.low for d, c in chances.items()},
+            "chance_high": {d: c.high for d, c in chances.items()},
+            "unmet_emergency_mean": grouped["unmet_emergency"].mean(),
+            "unmet_households_mean": grouped["unmet_households"].mean(),
+            "unmet_households_p95": grouped["unmet_households"].quantile(0.95),
+        }
+    )[columns]
+    table.index.name = "district"
+    table = table.reset_index().sort_values(
+        ["unmet_emergency_draws", "unmet_households_mean", "district"],
+        ascending=[False, False, True],
+        kind="stable",
+    )
+    return table.set_index("district")
+
+
+def _districts_long(draws: Sequence[Draw]) -> pd.DataFrame:
+    rows = []
+    for d in draws:
+        unmet = d.kpis.unmet_emergency_by_district
+        for district, row in d.kpis.districts.iterrows():
+            rows.append(
+                {
+                    "draw": d.index,
+                    "district": str(district),
+                    "households": int(row["households"]),
+                    "unmet_households": int(row["unmet_households"]),
+                    "unmet_emergency": int(unmet.get(str(district), 0)),
+                }
+            )
+    long = pd.DataFrame(
+        rows, columns=["draw", "district", "households", "unmet_households", "unmet_emergency"]
+    )
+    if long.empty:
+        return long
+    # A district absent from a draw (fewer households drawn) had nobody there: zeros.
+    full = pd.MultiIndex.from_product(
+        [sorted({d.index for d in draws}), sorted(long["district"].unique())],
+        names=["draw", "district"],
+    )
+    long = long.set_index(["draw", "district"]).reindex(full, fill_value=0).reset_index()
+    return long.astype(
+        {"households": int, "unmet_households": int, "unmet_emergency": int, "draw": int}
+    )
+
+
+def monte_carlo(
+    base: Problem,
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int = 0,
+    time_limit: float | None = None,
+    min_district_households: int = DEFAULT_MIN_DISTRICT_HOUSEHOLDS,
+    parallel: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> MonteCarlo:
+    """Run ``draws`` draws of ``scenario`` on ``base`` and keep what a summary needs.
+
+    Arguments as :func:`matching.scenarios.sweep`; the scenario must vary (resample demand
+    or state an uncertain factor). Same ``seed`` and ``draws``: same numbers, serially or
+    on Dask.
+    """
+    runs = run_draws(
+        base,
+        scenario,
+        draws=draws,
+        seed=seed,
+        time_limit=time_limit,
+        min_district_households=min_district_households,
+        parallel=parallel,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return MonteCarlo(scenario, seed, draws_frame(runs), _districts_long(runs))
+
+
+def monte_carlo_summary(
+    base: Problem,
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int = 0,
+    quantiles: Sequence[float] = MONTE_CARLO_QUANTILES,
+    time_limit: float | None = None,
+    min_district_households: int = DEFAULT_MIN_DISTRICT_HOUSEHOLDS,
+    parallel: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> MonteCarloSummary:
+    """:func:`monte_carlo` followed by :meth:`MonteCarlo.summary`."""
+    return monte_carlo(
+        base,
+        scenario,
+        draws=draws,
+        seed=seed,
+        time_limit=time_limit,
+        min_district_households=min_district_households,
+        parallel=parallel,
+        scheduler=scheduler,
+        progress=progress,
+    ).summary(quantiles)
+
+
+MAX_DRAWS = 1000
+"""The most draws :func:`monte_carlo_from_spec` runs by default (each is a full match run)."""
+
+
+def monte_carlo_from_spec(
+    base: Problem,
+    spec: Mapping[str, Any],
+    *,
+    scenario: str | None = None,
+    draws: int = 100,
+    seed: int = 0,
+    max_draws: int = MAX_DRAWS,
+    max_time_limit: float | None = None,
+    parallel: int = 1,
+    scheduler: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """A Monte Carlo summary as JSON from a scenario document: pure data in, summary out.
+
+    ``spec`` is the scenario file's content as parsed TOML or JSON, without ``[base]``
+    (``{"settings": {...}?, "scenario": [{"name": ..., "demand": {"factor": {"distribution":
+    "uniform", "low": 1.1, "high": 1.4}}}, ...]}``); ``scenario`` names the one to sweep
+    (optional when the document has one). It is checked against ``base`` first: any problem
+    raises :class:`~matching.scenarios.errors.ScenarioError` listing them all (source
+    ``body``), before anything runs. ``max_time_limit`` caps ``settings.time_limit``;
+    ``on_progress(done, total)`` is called after each draw. Returns
+    :meth:`MonteCarloSummary.to_dict`.
+    """
+    source = "body"
+    if "base" in spec:
+        raise ScenarioError(
+            [ScenarioProblem("not accepted here; the base is given separately", source, key="base")]
+        )
+    scenarios = parse_scenarios(spec, source=source)
+    check_scenarios(scenarios, base, source=source)
+    names = [s.name for s in scenarios]
+    problems: list[ScenarioProblem] = []
+    if scenario is None and len(scenarios) != 1:
+        problems.append(
+            ScenarioProblem(
+                f"expected the name of the scenario to sweep, one of: {', '.join(names)}",
+                source,
+                key="scenario",
+            )
+        )
+    elif scenario is not None and scenario not in names:
+        problems.append(
+            ScenarioProblem(
+                f"no scenario named {scenario!r}; expected one of: {', '.join(names)}",
+                source,
+                key="scenario",
+            )
+        )
+    if not 1 <= draws <= max_draws:
+        problems.append(
+            ScenarioProblem(f"expected 1 to {max_draws} draws, got {draws}", source, key="draws")
+        )
+    if problems:
+        raise ScenarioError(problems)
+    chosen = next(s for s in scenarios if scenario is None or s.name == scenario)
+    if not chosen.varies:
+        raise ScenarioError(
+            [
+                ScenarioProblem(
+                    "does not scale demand or state an uncertain factor, so every draw would "
+                    "be the same; expected a 'demand' edit or a distribution",
+                    source,
+                    scenario=chosen.name,
+                )
+            ]
+        )
+    settings = spec.get("settings", {})
+    limit = settings.get("time_limit")
+    if max_time_limit is not None:
+        limit = max_time_limit if limit is None else min(float(limit), max_time_limit)
+    done = 0
+
+    def progress(_index: int) -> None:
+        nonlocal done
+        done += 1
+        if on_progress is not None:
+            on_progress(done, draws)
+
+    summary = monte_carlo_summary(
+        base,
+        chosen,
+        draws=draws,
+        seed=seed,
+        time_limit=None if limit is None else float(limit),
+        min_district_households=int(
+            settings.get("min_district_households", DEFAULT_MIN_DISTRICT_HOUSEHOLDS)
+        ),
+        parallel=parallel,
+        scheduler=scheduler,
+        progress=progress,
+    )
+    return summary.to_dict()
