@@ -2,9 +2,11 @@
 
 ``run`` matches the baseline and every scenario of the file and prints the comparison
 (``--out`` writes it as CSV, the same bytes serially and with ``--parallel``). ``sweep``
-re-runs one demand scenario over many seeded draws (Monte Carlo) and prints the spread.
-Exit status: 0 with results, 2 on a bad scenario file or bad CSVs (nothing written),
-1 on an internal error. Progress bars go to stderr, so stdout stays the table.
+runs one scenario over many seeded Monte Carlo draws (demand resampled, uncertain factors
+drawn from their stated distributions) and prints the spread: quantiles, how often
+emergencies go unmet and where. Exit status: 0 with results, 2 on a bad scenario file or bad
+CSVs (nothing written), 1 when Dask is needed but missing or unreachable (one line saying
+what to do) or on an internal error. Progress bars go to stderr, so stdout stays the tables.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from matching.models import Problem
-    from matching.scenarios import ScenarioFile
+    from matching.scenarios import MonteCarloSummary, ScenarioFile
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -42,7 +44,11 @@ Parallel = Annotated[
 ]
 Scheduler = Annotated[
     str | None,
-    typer.Option("--scheduler", help="run on an existing Dask cluster (tcp://host:8786)"),
+    typer.Option(
+        "--scheduler",
+        envvar="FOODMATCH_DASK_SCHEDULER",
+        help="run on an existing Dask cluster (tcp://host:8786)",
+    ),
 ]
 TimeLimit = Annotated[
     float | None,
@@ -55,16 +61,32 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _errors() -> Iterator[None]:
+    """The commands' last line of defence: Dask problems in one line, anything else as internal."""
+    from matching.scenarios import ClusterError
+
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except ClusterError as err:
+        raise _fail(f"error: {err}", EXIT_INTERNAL) from err
+    except Exception as err:  # say so, with the traceback for a bug report; exit 1
+        traceback.print_exc()
+        raise _fail(f"error: internal error: {err}", EXIT_INTERNAL) from err
+
+
 def _load(path: Path) -> tuple[ScenarioFile, Problem]:
     """The scenario file and its base problem, or exit 2 with every problem listed."""
     from matching.io import InputError, read_problem
-    from matching.scenarios import ScenarioError, check_scenarios, load_scenario_file
+    from matching.scenarios import check_scenarios, load_scenario_file
 
     try:
         file = load_scenario_file(path)
         base = read_problem(file.referrals, file.providers)
         check_scenarios(file.scenarios, base, source=str(path))
-    except (ScenarioError, InputError) as err:
+    except InputError as err:  # a ScenarioError is an InputError too
         raise _fail(f"error: bad input, nothing written.\n{err}", EXIT_BAD_INPUT) from err
     return file, base
 
@@ -123,9 +145,8 @@ def run(
     time_limit: TimeLimit = None,
 ) -> None:
     """Match the baseline and every scenario; print and optionally save the comparison."""
-    try:
-        from matching.scenarios import Scenario, compare, comparison_csv
-        from matching.scenarios import run_many
+    with _errors():
+        from matching.scenarios import Scenario, compare, comparison_csv, run_many
 
         file, base = _load(path)
         runs: list[Scenario | None] = [None, *file.scenarios]
@@ -144,24 +165,28 @@ def run(
         if out is not None:
             out.write_bytes(comparison_csv(table).encode("utf-8"))
             print(f"wrote {out}", file=sys.stderr)
+        for chosen in file.scenarios:
+            if chosen.uncertain:
+                stated = "; ".join(
+                    f"{n.replace('_', ' ')} {d.describe()}" for n, d in chosen.uncertain
+                )
+                print(
+                    f"note: {chosen.name} states uncertainty ({stated}); this run used the "
+                    f"middle value of each. `foodmatch scenario sweep {path} --scenario "
+                    f"{chosen.name}` shows the spread.",
+                    file=sys.stderr,
+                )
         not_proven = [k.name for k in results if k.status != "optimal"]
         if not_proven:
             print(
                 "note: not proven optimal within the time limit: " + ", ".join(not_proven),
                 file=sys.stderr,
             )
-    except typer.Exit:
-        raise
-    except Exception as err:  # the CLI's last line of defence: say so, exit 1
-        traceback.print_exc()
-        raise _fail(f"error: internal error: {err}", EXIT_INTERNAL) from err
 
 
 def sweep(
     path: ScenarioPath,
-    scenario: Annotated[
-        str, typer.Option("--scenario", help="the demand scenario to sweep (by name)")
-    ],
+    scenario: Annotated[str, typer.Option("--scenario", help="the scenario to sweep (by name)")],
     draws: Annotated[int, typer.Option("--draws", min=1, help="Monte Carlo draws")] = 200,
     seed: Annotated[int, typer.Option("--seed", min=0, help="seed of the draws' seeds")] = 0,
     parallel: Parallel = 1,
@@ -170,28 +195,29 @@ def sweep(
     out: Annotated[
         Path | None, typer.Option("--out", help="write one row per draw as CSV to this file")
     ] = None,
+    districts_out: Annotated[
+        Path | None,
+        typer.Option("--districts-out", help="write the table by district as CSV to this file"),
+    ] = None,
 ) -> None:
-    """Re-run a demand scenario over many seeded draws; print the spread of its KPIs."""
-    try:
-        from rich.console import Console
-        from rich.table import Table
-
-        from matching.scenarios import summarise_sweep
-        from matching.scenarios import sweep as run_sweep
+    """Run a scenario over many seeded draws; print the spread and where emergencies go unmet."""
+    with _errors():
+        from matching.scenarios import monte_carlo
 
         file, base = _load(path)
         try:
             chosen = file.scenario(scenario)
         except KeyError as err:
             raise _fail(f"error: {err.args[0]}", EXIT_BAD_INPUT) from err
-        if not chosen.has_demand:
+        if not chosen.varies:
             raise _fail(
-                f"error: scenario {scenario!r} does not scale demand; expected one with a "
-                "'demand' edit (every draw would be the same)",
+                f"error: scenario {scenario!r} does not scale demand or state an uncertain "
+                "factor; expected one with a 'demand' edit or a distribution (every draw would "
+                "be the same)",
                 EXIT_BAD_INPUT,
             )
         with _progress_bar(f"Sweeping {scenario}", draws) as advance:
-            frame = run_sweep(
+            result = monte_carlo(
                 base,
                 chosen,
                 draws=draws,
@@ -202,28 +228,96 @@ def sweep(
                 scheduler=scheduler,
                 progress=advance,
             )
-        summary = summarise_sweep(frame)
-        table = Table(title=f"{scenario}: {draws} draws (seed {seed})", title_justify="left")
-        table.add_column("KPI", no_wrap=True)
-        for column in summary.columns:
-            table.add_column(str(column), justify="right")
-        for kpi, row in summary.iterrows():
-            table.add_row(str(kpi), *(_fmt(v) for v in row))
-        Console(width=120).print(table)
+        summary = result.summary()
+        _print_monte_carlo(summary)
         if out is not None:
-            out.write_text(frame.to_csv(lineterminator="\n", float_format="%.6f"))
+            out.write_text(result.draws.to_csv(lineterminator="\n", float_format="%.6f"))
             print(f"wrote {out}", file=sys.stderr)
-    except typer.Exit:
-        raise
-    except Exception as err:
-        traceback.print_exc()
-        raise _fail(f"error: internal error: {err}", EXIT_INTERNAL) from err
+        if districts_out is not None:
+            text = summary.districts.to_csv(lineterminator="\n", float_format="%.6f")
+            districts_out.write_text(text)
+            print(f"wrote {districts_out}", file=sys.stderr)
+        if summary.not_optimal:
+            print(
+                f"note: {summary.not_optimal} of {summary.draws} draws were not proven optimal "
+                "within the time limit",
+                file=sys.stderr,
+            )
 
 
-def _fmt(value: Any) -> str:
-    from matching.scenarios import format_value
+SHOWN_DISTRICTS = 10
+"""Districts listed in the sweep's table (all are in ``--districts-out``)."""
 
-    return format_value(value)
+
+def _shown(kpi: str, value: Any) -> str:
+    """A sweep figure as people read it: shares in %, km to one decimal, counts whole."""
+    if value is None or value != value:
+        return ""
+    number = float(value)
+    if kpi.startswith("share_") or kpi == "utilisation":
+        return f"{number:.1%}"
+    if kpi.endswith("_km"):
+        return f"{number:.1f}"
+    if kpi.endswith("_factor") or "_factor_" in kpi:
+        return f"x{number:.2f}"
+    return f"{number:.0f}" if number.is_integer() else f"{number:.1f}"
+
+
+def _print_monte_carlo(summary: MonteCarloSummary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=120)
+    print(f"{summary.scenario}: {summary.draws} draws (seed {summary.seed})")
+    if summary.description:
+        print(summary.description)
+    for line in summary.assumptions:
+        print(f"  {line}")
+    spread = Table(title="The spread over the draws", title_justify="left")
+    spread.add_column("KPI", no_wrap=True)
+    columns = list(summary.kpis.columns)
+    for column in columns:
+        spread.add_column(str(column), justify="right")
+    spread.add_column("today", justify="right")
+    for kpi, row in summary.kpis.iterrows():
+        today = summary.baseline.get(str(kpi))
+        spread.add_row(
+            str(kpi), *(_shown(str(kpi), row[c]) for c in columns), _shown(str(kpi), today)
+        )
+    console.print(spread)
+    print(summary.headline())
+    at_risk = summary.districts[summary.districts["unmet_emergency_draws"] > 0]
+    if at_risk.empty:
+        return
+    where = Table(
+        title="Where emergencies go unmet (chance over the draws, 95% interval)",
+        title_justify="left",
+    )
+    for header in (
+        "district",
+        "households",
+        "unmet today",
+        "any emergency unmet",
+        "for lack of capacity",
+        "unmet households",
+    ):
+        where.add_column(header, justify="left" if header == "district" else "right")
+    for district, row in at_risk.head(SHOWN_DISTRICTS).iterrows():
+        today = row["baseline_unmet_emergency"]
+        where.add_row(
+            str(district),
+            f"{row['households_mean']:.0f}",
+            "" if today != today else f"{today:.0f}",
+            f"{row['unmet_emergency_chance']:.0%} ({row['unmet_low']:.0%}-{row['unmet_high']:.0%})",
+            f"{row['short_chance']:.0%} ({row['short_low']:.0%}-{row['short_high']:.0%})",
+            f"{row['unmet_households_mean']:.1f}",
+        )
+    console.print(where)
+    more = len(at_risk) - SHOWN_DISTRICTS
+    if more > 0:
+        print(
+            f"... and {more} more districts with an emergency unmet in some draw (--districts-out)."
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,7 @@ function, in one module each:
 - :func:`compute_kpis` and :func:`run_scenario` (:mod:`~matching.scenarios.kpis`) give the
   planner's numbers; :func:`compare` (:mod:`~matching.scenarios.compare`) puts them side by
   side with differences;
-- :func:`run_many` and :func:`sweep` (:mod:`~matching.scenarios.sweep`) run many scenarios
+- :func:`run_many` and :func:`sweep` (:mod:`~matching.scenarios.runner`) run many scenarios
   or Monte Carlo draws, serially or on Dask; :func:`monte_carlo` and
   :func:`monte_carlo_from_spec` (:mod:`~matching.scenarios.montecarlo`) summarise the
   spread: quantiles and the chance of unmet emergencies, overall and by district.
@@ -66,14 +66,7 @@ from matching.scenarios.montecarlo import (
     monte_carlo_from_spec,
     monte_carlo_summary,
 )
-from matching.scenarios.spec import (
-    Locator,
-    ScenarioFile,
-    check_scenarios,
-    load_scenario_file,
-    parse_scenarios,
-)
-from matching.scenarios.sweep import (
+from matching.scenarios.runner import (
     PLANNING_EXTRA,
     SCHEDULER_ENV,
     ClusterError,
@@ -85,6 +78,13 @@ from matching.scenarios.sweep import (
     scheduler_from_env,
     summarise_sweep,
     sweep,
+)
+from matching.scenarios.spec import (
+    Locator,
+    ScenarioFile,
+    check_scenarios,
+    load_scenario_file,
+    parse_scenarios,
 )
 
 __all__ = [

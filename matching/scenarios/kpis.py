@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matching.models import URGENCY_ORDER, MatchResult, Mode, Problem, Urgency
+from matching.models import URGENCY_ORDER, MatchResult, Mode, Problem, Reason, Urgency
 from matching.scenarios.edits import Scenario, apply_scenario
 from matching.scenarios.engine import solve_problem
 
@@ -72,6 +72,11 @@ class ScenarioKPIs:
         default_factory=dict, compare=False, repr=False
     )
     """Unmatched emergency households per district, for districts with any (Monte Carlo)."""
+    short_emergency_by_district: Mapping[str, int] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Of those, the ones unmatched for lack of capacity (every site that could serve them was
+    full), per district with any; the others had no site in reach that could serve them."""
 
     @property
     def matched_total(self) -> int:
@@ -181,6 +186,7 @@ def compute_kpis(
     }  # capacity, served, people, delivered
     distances: list[float] = []
     unmet_emergency: dict[str, int] = {}
+    short_emergency: dict[str, int] = {}
     people = people_served = 0
     for referral, match in zip(problem.referrals, result.matches, strict=True):
         if referral.referral_id != match.referral_id:
@@ -198,6 +204,8 @@ def compute_kpis(
         if not match.matched:
             if referral.urgency is Urgency.EMERGENCY:
                 unmet_emergency[district] = unmet_emergency.get(district, 0) + 1
+                if match.reason is Reason.CAPACITY_EXHAUSTED:
+                    short_emergency[district] = short_emergency.get(district, 0) + 1
             continue
         matched[tier] += 1
         people_served += referral.household_size
@@ -286,6 +294,7 @@ def compute_kpis(
         min_district_households=min_district_households,
         distances_km=tuple(distances),
         unmet_emergency_by_district=unmet_emergency,
+        short_emergency_by_district=short_emergency,
     )
 
 

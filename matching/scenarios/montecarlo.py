@@ -1,13 +1,15 @@
 """Monte Carlo answers to "if demand rises by somewhere between 10% and 40%, how often do
 emergencies go unmet, and where?".
 
-:func:`monte_carlo` runs a sweep (:func:`matching.scenarios.sweep.run_draws`) and keeps,
-per draw, the scalar KPIs and the district view; :meth:`MonteCarlo.summary` turns that into
-a :class:`MonteCarloSummary`: quantiles of coverage, unmet need and distance, the chance
-that at least one emergency household goes unmet (overall and by postcode district, each
-with a 95% interval), and the assumptions in words. :func:`monte_carlo_from_spec` is the
-whole thing for a page or a service: a base problem and a scenario document in, a JSON-able
-summary out.
+:func:`monte_carlo` runs a sweep (:func:`matching.scenarios.runner.run_draws`) and keeps,
+per draw, the scalar KPIs and the district view, with today's baseline for reference;
+:meth:`MonteCarlo.summary` turns that into a :class:`MonteCarloSummary`: quantiles of
+coverage, unmet need and distance, the chance that at least one emergency household goes
+unmet, and that one goes unmet *for lack of capacity* (every site that could serve it was
+full; the others had no site in reach that could serve them at all, which more capacity
+at the same sites does not change), overall and by postcode district, each with a 95%
+interval, and the assumptions in words. :func:`monte_carlo_from_spec` is the whole thing
+for a page or a service: a base problem and a scenario document in, a JSON-able summary out.
 
 Chances are shares of draws. With few draws they are rough, so each comes with its Wilson
 score interval (:func:`scipy.stats.binomtest`): "3 of 40 draws" reads as 8% (3% to 20%).
@@ -27,11 +29,12 @@ from scipy import stats
 from matching.models import Problem
 from matching.scenarios.edits import Scenario
 from matching.scenarios.errors import ScenarioError, ScenarioProblem
-from matching.scenarios.kpis import DEFAULT_MIN_DISTRICT_HOUSEHOLDS
+from matching.scenarios.kpis import DEFAULT_MIN_DISTRICT_HOUSEHOLDS, ScenarioKPIs, run_scenario
+from matching.scenarios.runner import Draw, Progress, draws_frame, run_draws
 from matching.scenarios.spec import check_scenarios, parse_scenarios
-from matching.scenarios.sweep import Draw, Progress, draws_frame, run_draws
 
 __all__ = [
+    "MAX_DRAWS",
     "MONTE_CARLO_KPIS",
     "MONTE_CARLO_QUANTILES",
     "Chance",
@@ -45,12 +48,16 @@ __all__ = [
 MONTE_CARLO_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """The quantiles a summary reports by default (p5, p25, p50, p75, p95)."""
 
+SHORT = "unmatched_emergency_capacity"
+"""The per-draw column: emergency households unmatched for lack of capacity."""
+
 MONTE_CARLO_KPIS = (
     "households",
     "matched_total",
     "share_households_served",
     "share_people_served",
     "unmatched_emergency",
+    SHORT,
     "unmatched_urgent",
     "unmatched_standard",
     "distance_mean_km",
@@ -59,8 +66,11 @@ MONTE_CARLO_KPIS = (
 )
 """The measures summarised, after the factors drawn: coverage, unmet need, distance, use."""
 
-PER_DRAW = ("households", "matched_total", "share_households_served", "unmatched_emergency")
+PER_DRAW = ("households", "matched_total", "share_households_served", "unmatched_emergency", SHORT)
 """The measures kept per draw in :meth:`MonteCarloSummary.to_dict` (for scatter plots)."""
+
+MAX_DRAWS = 1000
+"""The most draws :func:`monte_carlo_from_spec` runs by default (each is a full match run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +97,7 @@ class Chance:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """``count``, ``draws``, ``share``, ``low``, ``high`` (shares from 0 to 1)."""
         return {
             "count": self.count,
             "draws": self.draws,
@@ -102,11 +113,13 @@ class MonteCarloSummary:
 
     ``kpis`` has one row per measure (index ``kpi``: the factors drawn, then
     :data:`MONTE_CARLO_KPIS`) with ``mean``, ``min``, ``p5`` ... ``p95``, ``max``.
-    ``districts`` has one row per postcode district (index ``district``), most at risk
-    first: ``households_mean``, ``unmet_emergency_draws`` (draws with at least one
-    emergency household unmet there), ``unmet_emergency_chance`` with ``chance_low`` and
-    ``chance_high`` (its 95% interval), ``unmet_emergency_mean``, ``unmet_households_mean``
-    and ``unmet_households_p95``.
+    ``districts`` has one row per postcode district (index ``district``), those most often
+    short of capacity for an emergency first: ``households_mean``,
+    ``baseline_unmet_emergency`` (today), ``unmet_emergency_draws`` (draws with at least
+    one emergency household unmet there), ``unmet_emergency_chance`` with ``unmet_low`` and
+    ``unmet_high`` (its 95% interval), the same three for ``short`` (unmet for lack of
+    capacity: ``short_draws``, ``short_chance``, ``short_low``, ``short_high``), then
+    ``unmet_emergency_mean``, ``unmet_households_mean`` and ``unmet_households_p95``.
     """
 
     scenario: str
@@ -117,33 +130,42 @@ class MonteCarloSummary:
     quantiles: tuple[float, ...]
     kpis: pd.DataFrame = field(repr=False)
     unmet_emergency: Chance
+    short_emergency: Chance
+    baseline: Mapping[str, Any]
     districts: pd.DataFrame = field(repr=False)
     not_optimal: int
     per_draw: pd.DataFrame = field(repr=False)
 
     def headline(self) -> str:
-        """The answer in one plain sentence."""
-        chance = self.unmet_emergency
-        if chance.count == 0:
-            return (
-                f"Every emergency household was matched in all {self.draws} draws "
-                f"(so at most {chance.high:.0%} of the time, at 95% confidence, one goes unmet)."
+        """The answer in plain sentences: how often, where, and today's figure."""
+        unmet, short = self.unmet_emergency, self.short_emergency
+        if unmet.count == 0:
+            first = f"Every emergency household was matched in all {self.draws} draws."
+        else:
+            first = f"At least one emergency household went unmet in {unmet.words()}."
+        if short.count == 0:
+            second = (
+                "None went unmet for lack of capacity (at 95% confidence that happens in at "
+                f"most {short.high:.0%} of cases)."
             )
-        worst = self.districts[self.districts["unmet_emergency_draws"] > 0].head(3)
-        where = ", ".join(
-            f"{district} ({row['unmet_emergency_chance']:.0%})"
-            for district, row in worst.iterrows()
+        else:
+            worst = self.districts[self.districts["short_draws"] > 0].head(3)
+            where = ", ".join(
+                f"{district} ({row['short_chance']:.0%})" for district, row in worst.iterrows()
+            )
+            second = f"For lack of capacity: in {short.words()}, most often in {where}."
+        today = self.baseline.get("unmatched_emergency")
+        if today is None:
+            return f"{first} {second}"
+        also = self.baseline.get(SHORT, 0)
+        third = (
+            f"Today {today} emergency household{'s' if today != 1 else ''} "
+            f"{'are' if today != 1 else 'is'} unmet, {also or 'none'} for lack of capacity."
         )
-        return (
-            f"At least one emergency household went unmet in {chance.words()}; most often in "
-            f"{where}."
-        )
+        return f"{first} {second} {third}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (NaN as None): everything a page needs to show the spread."""
-        kpis = self.kpis.reset_index()
-        districts = self.districts.reset_index()
-        per_draw = self.per_draw.reset_index()
         return {
             "scenario": self.scenario,
             "description": self.description,
@@ -154,9 +176,11 @@ class MonteCarloSummary:
             "headline": self.headline(),
             "not_proven_optimal": self.not_optimal,
             "unmet_emergency": self.unmet_emergency.to_dict(),
-            "kpis": [_row(r) for r in kpis.to_dict("records")],
-            "districts": [_row(r) for r in districts.to_dict("records")],
-            "per_draw": [_row(r) for r in per_draw.to_dict("records")],
+            "short_emergency": self.short_emergency.to_dict(),
+            "baseline": {str(k): _value(v) for k, v in self.baseline.items()},
+            "kpis": _records(self.kpis),
+            "districts": _records(self.districts),
+            "per_draw": _records(self.per_draw),
         }
 
 
@@ -169,8 +193,9 @@ def _value(value: Any) -> Any:
     return None if math.isnan(number) else number
 
 
-def _row(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {str(k): _value(v) for k, v in row.items()}
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = frame.reset_index().to_dict("records")
+    return [{str(k): _value(v) for k, v in row.items()} for row in rows]
 
 
 def _label(q: float) -> str:
@@ -181,24 +206,27 @@ def _label(q: float) -> str:
 class MonteCarlo:
     """The raw draws of one sweep: one row per draw, and one per draw and district.
 
-    ``draws`` is :func:`matching.scenarios.sweep` 's table. ``districts`` has columns
-    ``draw``, ``district``, ``households``, ``unmet_households``, ``unmet_emergency``
-    (every district seen in any draw appears in every draw, with zeros where it had none).
+    ``draws`` is :func:`matching.scenarios.sweep` 's table plus
+    ``unmatched_emergency_capacity``. ``districts`` has columns ``draw``, ``district``,
+    ``households``, ``unmet_households``, ``unmet_emergency``, ``short_emergency`` (every
+    district seen in any draw appears in every draw, with zeros where it had nobody).
+    ``baseline`` is today's run (None when not asked for).
     """
 
     scenario: Scenario
     seed: int
     draws: pd.DataFrame = field(repr=False)
     districts: pd.DataFrame = field(repr=False)
+    baseline: ScenarioKPIs | None = field(default=None, repr=False)
 
     def summary(self, quantiles: Sequence[float] = MONTE_CARLO_QUANTILES) -> MonteCarloSummary:
         """Quantiles, chances of unmet emergencies (overall and by district), assumptions."""
-        if not all(0.0 <= q <= 1.0 for q in quantiles):
-            raise ValueError(f"quantiles must be between 0 and 1, got {list(quantiles)}")
+        if not quantiles or not all(0.0 <= q <= 1.0 for q in quantiles):
+            raise ValueError(f"expected quantiles between 0 and 1, got {list(quantiles)}")
         count = len(self.draws)
         factors = [name for name, _ in self.scenario.uncertain]
-        columns = [*factors, *MONTE_CARLO_KPIS]
-        numeric = self.draws[columns].apply(pd.to_numeric, errors="coerce").astype(float)
+        numeric = self.draws[[*factors, *MONTE_CARLO_KPIS]].apply(pd.to_numeric, errors="coerce")
+        numeric = numeric.astype(float)
         kpis = pd.DataFrame(
             {
                 "mean": numeric.mean(),
@@ -208,7 +236,11 @@ class MonteCarlo:
             }
         )
         kpis.index.name = "kpi"
-        overall = Chance.of(int((self.draws["unmatched_emergency"] > 0).sum()), count)
+        baseline: dict[str, Any] = {}
+        if self.baseline is not None:
+            today = self.baseline.summary()
+            baseline = {k: today[k] for k in ("households", *MONTE_CARLO_KPIS[1:]) if k in today}
+            baseline[SHORT] = sum(self.baseline.short_emergency_by_district.values())
         return MonteCarloSummary(
             scenario=self.scenario.name,
             description=self.scenario.description,
@@ -217,8 +249,10 @@ class MonteCarlo:
             assumptions=_assumptions(self.scenario),
             quantiles=tuple(quantiles),
             kpis=kpis,
-            unmet_emergency=overall,
-            districts=_district_table(self.districts, count),
+            unmet_emergency=Chance.of(int((self.draws["unmatched_emergency"] > 0).sum()), count),
+            short_emergency=Chance.of(int((self.draws[SHORT] > 0).sum()), count),
+            baseline=baseline,
+            districts=_district_table(self.districts, count, self.baseline),
             not_optimal=int((self.draws["status"] != "optimal").sum()),
             per_draw=self.draws[["seed", *factors, *PER_DRAW]],
         )
@@ -231,60 +265,83 @@ def _assumptions(scenario: Scenario) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _district_table(long: pd.DataFrame, draws: int) -> pd.DataFrame:
-    columns = [
-        "households_mean",
-        "unmet_emergency_draws",
-        "unmet_emergency_chance",
-        "chance_low",
-        "chance_high",
-        "unmet_emergency_mean",
-        "unmet_households_mean",
-        "unmet_households_p95",
-    ]
+DISTRICT_COLUMNS = (
+    "households_mean",
+    "baseline_unmet_emergency",
+    "unmet_emergency_draws",
+    "unmet_emergency_chance",
+    "unmet_low",
+    "unmet_high",
+    "short_draws",
+    "short_chance",
+    "short_low",
+    "short_high",
+    "unmet_emergency_mean",
+    "unmet_households_mean",
+    "unmet_households_p95",
+)
+
+
+def _district_table(long: pd.DataFrame, draws: int, baseline: ScenarioKPIs | None) -> pd.DataFrame:
     if long.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="district"))
+        return pd.DataFrame(columns=list(DISTRICT_COLUMNS), index=pd.Index([], name="district"))
     grouped = long.groupby("district", sort=True)
-    hit = grouped["unmet_emergency"].apply(lambda s: int((s > 0).sum()))
-    chances = {district: Chance.of(int(k), draws) for district, k in hit.items()}
     table = pd.DataFrame(
         {
             "households_mean": grouped["households"].mean(),
-            "unmet_emergency_draws": hit,
-            "unmet_emergency_chance": {d: c.share for d, c in chances.items()},
-            "chance_low": {d: c.low for d, c in chances.items()},
-            "chance_high": {d: c.high for d, c in chances.items()},
             "unmet_emergency_mean": grouped["unmet_emergency"].mean(),
             "unmet_households_mean": grouped["unmet_households"].mean(),
             "unmet_households_p95": grouped["unmet_households"].quantile(0.95),
         }
-    )[columns]
-    table.index.name = "district"
-    table = table.reset_index().sort_values(
-        ["unmet_emergency_draws", "unmet_households_mean", "district"],
-        ascending=[False, False, True],
+    )
+    today = {} if baseline is None else baseline.unmet_emergency_by_district
+    table["baseline_unmet_emergency"] = [
+        today.get(str(d), 0) if baseline is not None else math.nan for d in table.index
+    ]
+    for column, hits_column, share, low, high in (
+        (
+            "unmet_emergency",
+            "unmet_emergency_draws",
+            "unmet_emergency_chance",
+            "unmet_low",
+            "unmet_high",
+        ),
+        ("short_emergency", "short_draws", "short_chance", "short_low", "short_high"),
+    ):
+        hits = grouped[column].apply(lambda s: int((s > 0).sum()))
+        chances = [Chance.of(int(hits[d]), draws) for d in table.index]
+        table[hits_column] = hits
+        table[share] = [c.share for c in chances]
+        table[low] = [c.low for c in chances]
+        table[high] = [c.high for c in chances]
+    table = table[list(DISTRICT_COLUMNS)].reset_index()
+    table = table.sort_values(
+        ["short_draws", "unmet_emergency_draws", "unmet_households_mean", "district"],
+        ascending=[False, False, False, True],
         kind="stable",
     )
     return table.set_index("district")
 
 
 def _districts_long(draws: Sequence[Draw]) -> pd.DataFrame:
+    columns = ["households", "unmet_households", "unmet_emergency", "short_emergency"]
     rows = []
     for d in draws:
         unmet = d.kpis.unmet_emergency_by_district
+        short = d.kpis.short_emergency_by_district
         for district, row in d.kpis.districts.iterrows():
+            name = str(district)
             rows.append(
                 {
                     "draw": d.index,
-                    "district": str(district),
+                    "district": name,
                     "households": int(row["households"]),
                     "unmet_households": int(row["unmet_households"]),
-                    "unmet_emergency": int(unmet.get(str(district), 0)),
+                    "unmet_emergency": int(unmet.get(name, 0)),
+                    "short_emergency": int(short.get(name, 0)),
                 }
             )
-    long = pd.DataFrame(
-        rows, columns=["draw", "district", "households", "unmet_households", "unmet_emergency"]
-    )
+    long = pd.DataFrame(rows, columns=["draw", "district", *columns])
     if long.empty:
         return long
     # A district absent from a draw (fewer households drawn) had nobody there: zeros.
@@ -293,9 +350,7 @@ def _districts_long(draws: Sequence[Draw]) -> pd.DataFrame:
         names=["draw", "district"],
     )
     long = long.set_index(["draw", "district"]).reindex(full, fill_value=0).reset_index()
-    return long.astype(
-        {"households": int, "unmet_households": int, "unmet_emergency": int, "draw": int}
-    )
+    return long.astype(dict.fromkeys(["draw", *columns], int))
 
 
 def monte_carlo(
@@ -304,6 +359,7 @@ def monte_carlo(
     *,
     draws: int,
     seed: int = 0,
+    baseline: bool = True,
     time_limit: float | None = None,
     min_district_households: int = DEFAULT_MIN_DISTRICT_HOUSEHOLDS,
     parallel: int = 1,
@@ -313,8 +369,8 @@ def monte_carlo(
     """Run ``draws`` draws of ``scenario`` on ``base`` and keep what a summary needs.
 
     Arguments as :func:`matching.scenarios.sweep`; the scenario must vary (resample demand
-    or state an uncertain factor). Same ``seed`` and ``draws``: same numbers, serially or
-    on Dask.
+    or state an uncertain factor). ``baseline`` also runs the base once, here, for the
+    "today" figures. Same ``seed`` and ``draws``: same numbers, serially or on Dask.
     """
     runs = run_draws(
         base,
@@ -327,7 +383,14 @@ def monte_carlo(
         scheduler=scheduler,
         progress=progress,
     )
-    return MonteCarlo(scenario, seed, draws_frame(runs), _districts_long(runs))
+    today = None
+    if baseline:
+        today = run_scenario(
+            base, None, time_limit=time_limit, min_district_households=min_district_households
+        )
+    frame = draws_frame(runs)
+    frame[SHORT] = [sum(d.kpis.short_emergency_by_district.values()) for d in runs]
+    return MonteCarlo(scenario, seed, frame, _districts_long(runs), today)
 
 
 def monte_carlo_summary(
@@ -343,7 +406,7 @@ def monte_carlo_summary(
     scheduler: str | None = None,
     progress: Progress | None = None,
 ) -> MonteCarloSummary:
-    """:func:`monte_carlo` followed by :meth:`MonteCarlo.summary`."""
+    """:func:`monte_carlo` (with the baseline) followed by :meth:`MonteCarlo.summary`."""
     return monte_carlo(
         base,
         scenario,
@@ -357,8 +420,42 @@ def monte_carlo_summary(
     ).summary(quantiles)
 
 
-MAX_DRAWS = 1000
-"""The most draws :func:`monte_carlo_from_spec` runs by default (each is a full match run)."""
+def _chosen(
+    spec: Mapping[str, Any], base: Problem, scenario: str | None, draws: int, max_draws: int
+) -> Scenario:
+    """The scenario to sweep from a request's document, or ScenarioError naming every fault."""
+    source = "body"
+    if not isinstance(spec, Mapping):
+        raise ScenarioError([ScenarioProblem("expected a JSON object", source)])
+    problems: list[ScenarioProblem] = []
+    if "base" in spec:
+        message = "not accepted here; expected the base to be given separately"
+        problems.append(ScenarioProblem(message, source, key="base"))
+    try:
+        scenarios = parse_scenarios({k: v for k, v in spec.items() if k != "base"}, source=source)
+    except ScenarioError as err:
+        raise ScenarioError([*problems, *err.problems]) from err
+    names = [s.name for s in scenarios]
+    if scenario is None and len(scenarios) != 1:
+        message = f"expected the name of the scenario to sweep, one of: {', '.join(names)}"
+        problems.append(ScenarioProblem(message, source, key="scenario"))
+    elif scenario is not None and scenario not in names:
+        message = f"no scenario named {scenario!r}; expected one of: {', '.join(names)}"
+        problems.append(ScenarioProblem(message, source, key="scenario"))
+    if not 1 <= draws <= max_draws:
+        message = f"expected 1 to {max_draws} draws, got {draws}"
+        problems.append(ScenarioProblem(message, source, key="draws"))
+    if problems:
+        raise ScenarioError(problems)
+    check_scenarios(scenarios, base, source=source)
+    chosen = next(s for s in scenarios if scenario is None or s.name == scenario)
+    if not chosen.varies:
+        message = (
+            "does not scale demand or state an uncertain factor, so every draw would be the "
+            "same; expected a 'demand' edit or a distribution"
+        )
+        raise ScenarioError([ScenarioProblem(message, source, scenario=chosen.name)])
+    return chosen
 
 
 def monte_carlo_from_spec(
@@ -379,55 +476,14 @@ def monte_carlo_from_spec(
     ``spec`` is the scenario file's content as parsed TOML or JSON, without ``[base]``
     (``{"settings": {...}?, "scenario": [{"name": ..., "demand": {"factor": {"distribution":
     "uniform", "low": 1.1, "high": 1.4}}}, ...]}``); ``scenario`` names the one to sweep
-    (optional when the document has one). It is checked against ``base`` first: any problem
-    raises :class:`~matching.scenarios.errors.ScenarioError` listing them all (source
-    ``body``), before anything runs. ``max_time_limit`` caps ``settings.time_limit``;
-    ``on_progress(done, total)`` is called after each draw. Returns
-    :meth:`MonteCarloSummary.to_dict`.
+    (optional when the document has one). Everything is checked against ``base`` first: any
+    problem raises :class:`~matching.scenarios.errors.ScenarioError` listing them all
+    (source ``body``; :func:`api.services.scenarios.field_problems` turns it into a 422),
+    before anything runs. ``max_time_limit`` caps ``settings.time_limit``;
+    ``on_progress(done, total)`` is called after each draw. ``parallel`` and ``scheduler``
+    as :func:`matching.scenarios.run_many`. Returns :meth:`MonteCarloSummary.to_dict`.
     """
-    source = "body"
-    if "base" in spec:
-        raise ScenarioError(
-            [ScenarioProblem("not accepted here; the base is given separately", source, key="base")]
-        )
-    scenarios = parse_scenarios(spec, source=source)
-    check_scenarios(scenarios, base, source=source)
-    names = [s.name for s in scenarios]
-    problems: list[ScenarioProblem] = []
-    if scenario is None and len(scenarios) != 1:
-        problems.append(
-            ScenarioProblem(
-                f"expected the name of the scenario to sweep, one of: {', '.join(names)}",
-                source,
-                key="scenario",
-            )
-        )
-    elif scenario is not None and scenario not in names:
-        problems.append(
-            ScenarioProblem(
-                f"no scenario named {scenario!r}; expected one of: {', '.join(names)}",
-                source,
-                key="scenario",
-            )
-        )
-    if not 1 <= draws <= max_draws:
-        problems.append(
-            ScenarioProblem(f"expected 1 to {max_draws} draws, got {draws}", source, key="draws")
-        )
-    if problems:
-        raise ScenarioError(problems)
-    chosen = next(s for s in scenarios if scenario is None or s.name == scenario)
-    if not chosen.varies:
-        raise ScenarioError(
-            [
-                ScenarioProblem(
-                    "does not scale demand or state an uncertain factor, so every draw would "
-                    "be the same; expected a 'demand' edit or a distribution",
-                    source,
-                    scenario=chosen.name,
-                )
-            ]
-        )
+    chosen = _chosen(spec, base, scenario, draws, max_draws)
     settings = spec.get("settings", {})
     limit = settings.get("time_limit")
     if max_time_limit is not None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from matching.scenarios import PLANNING_EXTRA, SCHEDULER_ENV, runner
+from tests.matching.scenarios.cluster import dask_cluster, free_port, task_prefixes
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = """
@@ -34,6 +39,28 @@ open = { name = "Pop-up", postcode = "LS11 5AA", capacity = 15 }
 name = "both"
 combine = ["surge", "pop-up"]
 """
+UNCERTAIN = """
+[[scenario]]
+name = "uncertain-winter"
+description = "Winter demand up by somewhere between 10% and 40%, at a third of the capacity."
+capacity = { factor = 0.35 }
+demand = { factor = { distribution = "uniform", low = 1.1, high = 1.4 }, seed = 5 }
+"""
+
+BLOCK_DASK = """
+import importlib.abc
+import sys
+
+
+class _NoDask(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("dask", "distributed"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoDask())
+"""
 
 
 @pytest.fixture()
@@ -48,6 +75,13 @@ def region(tmp_path: Path) -> Path:
     path.parent.mkdir()
     path.write_text(SCENARIOS.replace('"data/', '"../data/'))
     return path
+
+
+@pytest.fixture()
+def uncertain(region: Path) -> Path:
+    """The same file with one more scenario: demand up by a uniform 10% to 40%."""
+    region.write_text(region.read_text() + UNCERTAIN)
+    return region
 
 
 def test_run_prints_the_comparison_and_writes_csv(region: Path, tmp_path: Path) -> None:
@@ -119,3 +153,86 @@ def test_sweep_of_a_fixed_scenario_is_refused(region: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "does not scale demand" in result.stderr
+
+
+def test_sweep_of_uncertain_demand_shows_spread_and_where(uncertain: Path, tmp_path: Path) -> None:
+    """Drawn demand levels vary the households; the output says how often and where, in words."""
+    draws_csv, districts_csv = tmp_path / "draws.csv", tmp_path / "districts.csv"
+    args = ["scenario", "sweep", str(uncertain), "--scenario", "uncertain-winter", "--draws", "6"]
+    out = ["--out", str(draws_csv), "--districts-out", str(districts_csv)]
+    result = CliRunner().invoke(app, [*args, "--seed", "4", *out])
+    assert result.exit_code == 0, result.output
+    assert "uncertain-winter: 6 draws (seed 4)" in result.stdout
+    assert "demand factor: uniform between 1.1 and 1.4" in result.stdout
+    assert "emergency household" in result.stdout and "Today " in result.stdout
+    header, *rows = draws_csv.read_text().splitlines()
+    assert header.startswith("draw,seed,demand_factor,status,households")
+    households = {int(r.split(",")[4]) for r in rows}
+    factors = [float(r.split(",")[2]) for r in rows]
+    assert len(rows) == 6 and len(households) > 1  # not one vertical line
+    assert all(1.1 <= f <= 1.4 for f in factors)
+    assert all(55 <= h <= 70 for h in households)  # 50 households x 1.1 to 1.4
+    district_header = districts_csv.read_text().splitlines()[0]
+    assert district_header.startswith("district,households_mean,baseline_unmet_emergency")
+    again = CliRunner().invoke(app, [*args, "--seed", "4", "--out", str(tmp_path / "again.csv")])
+    assert again.exit_code == 0
+    assert (tmp_path / "again.csv").read_bytes() == draws_csv.read_bytes()
+
+
+def test_run_of_an_uncertain_scenario_uses_the_median_and_says_so(uncertain: Path) -> None:
+    """`run` matches an uncertain scenario at its median factor and points to `sweep`."""
+    result = CliRunner().invoke(app, ["scenario", "run", str(uncertain)])
+    assert result.exit_code == 0, result.output
+    assert "note: uncertain-winter states uncertainty" in result.stderr
+    assert "foodmatch scenario sweep" in result.stderr
+    households = next(line for line in result.stdout.splitlines() if "│ households" in line)
+    assert households.rstrip("│ ").endswith("63 (+13)")  # 50 x the median 1.25, rounded half up
+
+
+def test_missing_dask_says_which_extra_to_install(region: Path, tmp_path: Path) -> None:
+    """Without dask installed, --parallel prints one line naming the extra; serial still works."""
+    blocker = tmp_path / "no-dask"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCK_DASK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), str(REPO)])}
+    env.pop(SCHEDULER_ENV, None)
+    command = [sys.executable, "-m", "api.cli", "scenario", "sweep", str(region)]
+    command += ["--scenario", "surge", "--draws", "2"]
+    parallel = subprocess.run(
+        [*command, "--parallel", "2"], env=env, capture_output=True, text=True, check=False
+    )
+    assert parallel.returncode == 1
+    assert parallel.stderr.strip().splitlines() == [
+        "error: running on Dask (--parallel, --scheduler) needs the planning extra: "
+        + PLANNING_EXTRA
+    ]
+    serial = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert serial.returncode == 0, serial.stderr
+    assert "surge: 2 draws (seed 0)" in serial.stdout
+
+
+def test_unreachable_scheduler_is_one_line(region: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FOODMATCH_DASK_SCHEDULER with nothing behind it exits 1 with one line, no traceback."""
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 1.0)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(app, ["scenario", "run", str(region)], env={SCHEDULER_ENV: address})
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot reach the Dask scheduler at '{address}'")
+
+
+@pytest.mark.slow
+def test_scheduler_address_setting_sends_the_sweep_there(uncertain: Path, tmp_path: Path) -> None:
+    """With FOODMATCH_DASK_SCHEDULER set, the draws run on that scheduler; same CSV as serial."""
+    serial, remote = tmp_path / "serial.csv", tmp_path / "remote.csv"
+    args = ["scenario", "sweep", str(uncertain), "--scenario", "uncertain-winter", "--draws", "3"]
+    first = CliRunner().invoke(app, [*args, "--out", str(serial)], env={SCHEDULER_ENV: ""})
+    assert first.exit_code == 0, first.output
+    with dask_cluster(tmp_path) as address:
+        second = CliRunner().invoke(
+            app, [*args, "--out", str(remote)], env={SCHEDULER_ENV: address}
+        )
+        ran = task_prefixes(address)
+    assert second.exit_code == 0, second.output
+    assert "run_one" in ran
+    assert serial.read_bytes() == remote.read_bytes()

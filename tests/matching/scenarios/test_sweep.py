@@ -22,7 +22,7 @@ from matching.scenarios import (
     sweep,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

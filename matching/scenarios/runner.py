@@ -1,4 +1,4 @@
-"""Many scenario runs at once: serially, or fanned out on Dask distributed.
+"""Many scenario runs at once (serially, or fanned out on Dask distributed) and sweeps.
 
 Each scenario run is a pure function (base problem + scenario -> KPIs), so the same inputs
 give the same numbers wherever they run: in this process, on a ``LocalCluster`` started

@@ -45,7 +45,7 @@ from matching.scenarios import (
 )
 from matching.solver import solve
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 LS9 = (53.796771, -1.50574)  # the LS9 district centroid in the shipped postcode table
 
 
