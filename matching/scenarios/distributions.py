@@ -13,6 +13,7 @@ The distribution maths is :mod:`scipy.stats` (``uniform``, ``triang``, ``truncno
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -115,9 +116,15 @@ DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 """The scenario file's distribution names and the keys each needs (all required)."""
 
 
+@lru_cache(maxsize=256)
+def _scipy(distribution: Distribution) -> Any:
+    """The scipy frozen distribution (made once per distribution: making one is slow)."""
+    return distribution._frozen()
+
+
 def quantile(distribution: Distribution, u: float) -> float:
     """The value below which a share ``u`` (0 to 1) of the distribution lies."""
-    return float(distribution._frozen().ppf(u))
+    return float(_scipy(distribution).ppf(u))
 
 
 def median(distribution: Distribution) -> float:
