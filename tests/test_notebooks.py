@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
@@ -59,29 +60,47 @@ def test_notebooks_are_stored_without_outputs() -> None:
                 assert cell.outputs == [] and cell.execution_count is None, path.name
 
 
+def _tree(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path: Path, kernels: Path, tmp_path: Path) -> None:
-    """The notebook runs without error in a scratch folder, offline, on a small slice."""
+    """The notebook runs offline on a small slice, writing only to FOODMATCH_NOTEBOOK_OUT."""
+    work, out = tmp_path / "work", tmp_path / "out"
+    work.mkdir()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "JUPYTER_PLATFORM_DIRS": "1",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
         "FOODMATCH_NOTEBOOK_HOUSEHOLDS": "60",
-        "FOODMATCH_SWEEP_DRAWS": "4",
+        "FOODMATCH_NOTEBOOK_OUT": str(out),
+        "FOODMATCH_SWEEP_DRAWS": "6",
         "FOODMATCH_SWEEP_WORKERS": "2",
     }
+    env.pop("FOODMATCH_DASK_SCHEDULER", None)
+    before = _tree(REPO / "notebooks")
     done = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(path), str(kernels), str(tmp_path), KERNEL],
+        [sys.executable, "-c", RUNNER, str(path), str(kernels), str(work), KERNEL],
         env=env,
-        cwd=tmp_path,
+        cwd=work,
         capture_output=True,
         text=True,
         timeout=280,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+    assert _tree(work) == set(), "the notebook wrote into its working folder"
+    assert _tree(REPO / "notebooks") == before, "the notebook wrote into the notebooks folder"
     if path.stem == "01_what_if":
-        html = (tmp_path / "what_if_map.html").read_text()
+        html = (out / "what_if_map.html").read_text()
         assert "tile.openstreetmap" not in html and "circleMarker" in html
+    if path.stem == "02_surge_sweep":
+        draws = pd.read_csv(out / "sweep_draws.csv")
+        assert len(draws) == 6
+        assert draws["households"].nunique() > 1  # the demand level varies: a spread
+        assert draws["demand_factor"].between(1.1, 1.4).all()
+        districts = pd.read_csv(out / "sweep_districts.csv")
+        assert {"district", "unmet_emergency_chance", "short_chance"} <= set(districts.columns)
