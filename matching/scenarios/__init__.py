@@ -12,7 +12,7 @@ function, in one module each:
   scenario's, never changing the base; uncertain factors are stated as distributions
   (:mod:`~matching.scenarios.distributions`);
 - :func:`compute_kpis` and :func:`run_scenario` (:mod:`~matching.scenarios.kpis`) give the
-  planner's numbers; :func:`compare` (:mod:`~matching.scenarios.compare`) puts them side by
+  planner's numbers; :func:`compare` (:mod:`~matching.scenarios.comparison`) puts them side by
   side with differences;
 - :func:`run_many` and :func:`sweep` (:mod:`~matching.scenarios.runner`) run many scenarios
   or Monte Carlo draws, serially or on Dask; :func:`monte_carlo` and
@@ -23,7 +23,7 @@ Only aggregates leave this package (counts by tier, district and provider): no r
 id, postcode or household ever appears in a KPI, comparison or summary.
 """
 
-from matching.scenarios.compare import DIFF_SUFFIX, compare, comparison_csv, format_value
+from matching.scenarios.comparison import DIFF_SUFFIX, compare, comparison_csv, format_value
 from matching.scenarios.distributions import (
     Distribution,
     Triangular,
