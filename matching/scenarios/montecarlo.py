@@ -241,6 +241,7 @@ class MonteCarlo:
             today = self.baseline.summary()
             baseline = {k: today[k] for k in ("households", *MONTE_CARLO_KPIS[1:]) if k in today}
             baseline[SHORT] = sum(self.baseline.short_emergency_by_district.values())
+            baseline.update(dict.fromkeys(factors, 1.0))  # today is x1
         return MonteCarloSummary(
             scenario=self.scenario.name,
             description=self.scenario.description,
