@@ -70,3 +70,15 @@ def test_importing_planning_loads_neither_engine_nor_dask() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_planning_never_imports_the_service() -> None:
+    """No module of matching/scenarios/ imports the api package (the engine stays pure)."""
+    offenders = []
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "api"]
+    assert offenders == []
