@@ -139,6 +139,7 @@ def run_many(
     """
     if parallel < 1:
         raise ValueError(f"parallel must be at least 1, got {parallel}")
+    scheduler = (scheduler or "").strip() or None  # a blank setting means none
     if parallel == 1 and scheduler is None:
         results = []
         for index, scenario in enumerate(scenarios):

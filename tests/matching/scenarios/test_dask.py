@@ -67,6 +67,13 @@ def test_scheduler_setting_is_read_from_the_environment() -> None:
     assert scheduler_from_env({}) is None
 
 
+def test_a_blank_scheduler_address_runs_here(small_region: Problem) -> None:
+    """An empty scheduler address (a blank setting) runs serially, not on Dask."""
+    (here,) = run_many(small_region, [None])
+    (blank,) = run_many(small_region, [None], scheduler="  ")
+    assert blank.summary() == here.summary()
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(
     small_region: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
