@@ -365,10 +365,10 @@ def test_capacity_a_charity_set_is_never_overwritten(db: Database) -> None:
     own = Principal(
         organisation_id=charity.id, organisation_kind=OrganisationKind.CHARITY, role=Role.CHARITY
     )
-    providers.set_capacity(
-        db, own, sites["Burmantofts Pantry"].id,
-        CapacityUpdate(period_start=start, period_end=end, parcels=30, people=None, delivery=0, dietary={}),
-    )  # fmt: skip
+    figure = CapacityUpdate(
+        period_start=start, period_end=end, parcels=30, people=None, delivery=0, dietary={}
+    )
+    providers.set_capacity(db, own, sites["Burmantofts Pantry"].id, figure)
     changed = SHEET.replace(",12,", ",15,").replace("LS14,5,", "LS14,6,")
     report = _sheet(db, changed)
     notes = {c.key: (c.action, c.reason) for c in report.capacity}
