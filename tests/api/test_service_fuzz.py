@@ -11,10 +11,8 @@ today becomes today), so positive data stays positive. A what-if request has mor
 base, CSV text that parses): its scenarios are renamed, combined only with earlier ones, pointed
 at the seeded sites, and uploaded CSVs become a small valid pair. A directory query's well-formed
 postcode becomes a real one (and a ``proximity`` gets one), and a directory upload's file a small
-valid ORUK feed (tests/api/directory covers unknown postcodes and bad files). Each rule has its
-own test, in
-tests/api/test_service_bad_input.py, tests/api/record/test_foi_api.py and
-tests/api/test_scenario_api.py.
+valid ORUK feed. Each rule has its own test, in tests/api/test_service_bad_input.py,
+tests/api/record/test_foi_api.py, tests/api/test_scenario_api.py and tests/api/directory.
 """
 
 from __future__ import annotations
