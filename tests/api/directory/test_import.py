@@ -32,7 +32,7 @@ from api.record.tables import AuditEvent
 from api.schemas import CapacityUpdate
 from api.seed import add_organisation, add_user, current_week
 from api.services import providers
-from api.tables import Organisation, OrganisationKind, Provider, Role
+from api.tables import Capacity, Organisation, OrganisationKind, Provider, Role
 from tests.api.directory.helpers import example, food_service, ident, page_of, snapshot, spec_dir
 
 SHEET = (
@@ -161,6 +161,15 @@ def test_a_changed_feed_updates_the_same_sites_and_reports_each_change(db: Datab
         before = {
             r.oruk_service_at_location_id: r.provider_id
             for r in session.scalars(select(DirectorySite))
+        }
+    start, end = current_week()
+    with db.write() as session:  # each charity recorded a figure, so the engine sees each site
+        for provider_id in before.values():
+            session.add(Capacity(provider_id=provider_id, period_start=start, period_end=end,
+                                 parcels=5, people=None, delivery=0, dietary={}))  # fmt: skip
+    with db.read() as session:
+        assert set(before.values()) <= {
+            p.id for p, _ in core.current_supply(session, clock.today())
         }
     a["name"] = "A Food Bank (renamed)"
     a["service_at_locations"][0]["location"]["latitude"] = 53.80
