@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -48,7 +49,7 @@ from api.tables import (
     Role,
     utcnow,
 )
-from matching.geo import Gazetteer, distance_km, postcode_area
+from matching.geo import Gazetteer, great_circle_km, postcode_area
 
 T = TypeVar("T")
 
@@ -706,23 +707,32 @@ def _envelope(items: Sequence[T], page: int, per_page: int) -> tuple[list[T], di
     }
 
 
-def _open(db: Database) -> tuple[uuid.UUID, list[Site]]:
+def _index(db: Database) -> list[repo.IndexRow]:
     with db.read() as session:
-        return ids.namespace(session), repo.open_sites(session, clock.today())
+        return repo.site_index(session, clock.today())
 
 
-def _terms(site: Site) -> set[str]:
-    codes = {FOOD_PARCEL, *site.dietary_tags()}
-    if site.delivers():
-        codes.add(FOOD_DELIVERY)
-    words = vocabulary()
-    return {words.by_code(code).id for code in codes}
+def _load(db: Database, provider_ids: Sequence[int]) -> tuple[uuid.UUID, list[Site]]:
+    with db.read() as session:
+        return ids.namespace(session), repo.load_sites(session, provider_ids, clock.today())
 
 
-def _groups(sites: Sequence[Site]) -> list[list[Site]]:
-    groups: dict[str, list[Site]] = {}
-    for site in sites:
-        groups.setdefault(site.service_key(), []).append(site)
+def _carries(row: repo.IndexRow, term_id: uuid.UUID) -> bool:
+    """Whether a site carries the vocabulary term with this id (published as an attribute)."""
+    term = vocabulary().by_id(str(term_id))
+    if term is None:
+        return False
+    if term.term == FOOD_PARCEL:
+        return True
+    if term.term == FOOD_DELIVERY:
+        return row.delivers
+    return term.term in row.dietary
+
+
+def _groups(rows: Sequence[repo.IndexRow]) -> list[list[int]]:
+    groups: dict[str, list[int]] = {}
+    for row in rows:
+        groups.setdefault(row.service_key, []).append(row.provider_id)
     return list(groups.values())
 
 
@@ -735,24 +745,33 @@ def services_page(
     db: Database, page: int, per_page: int, taxonomy_term_id: uuid.UUID | None
 ) -> s.OrukPage[s.Service]:
     """Services with at least one open site, oldest first."""
-    space, sites = _open(db)
-    groups = _groups(sites)
+    rows = _index(db)
     if taxonomy_term_id is not None:
-        term = str(taxonomy_term_id)
-        groups = [g for g in groups if any(term in _terms(site) for site in g)]
-    chosen, envelope = _envelope(groups, page, per_page)
-    return s.OrukPage[s.Service](
-        contents=[mapping.service(space, group) for group in chosen], **envelope
-    )
+        keys = {r.service_key for r in rows if _carries(r, taxonomy_term_id)}
+        rows = [r for r in rows if r.service_key in keys]
+    chosen, envelope = _envelope(_groups(rows), page, per_page)
+    space, sites = _load(db, [i for group in chosen for i in group])
+    by_id = {site.provider.id: site for site in sites}
+    contents = [
+        mapping.service(space, [by_id[i] for i in group if i in by_id])
+        for group in chosen
+        if any(i in by_id for i in group)
+    ]
+    return s.OrukPage[s.Service](contents=contents, **envelope)
 
 
 def service_by_id(db: Database, service_id: uuid.UUID) -> s.Service:
     """One fully nested service."""
-    space, sites = _open(db)
-    for group in _groups(sites):
-        if mapping.service_id(space, group[0]) == service_id:
-            return mapping.service(space, group)
-    raise ProblemError(404, f"No service with id {service_id} is published here.")
+    with db.read() as session:
+        space = ids.namespace(session)
+        provider_ids = repo.sites_of_oruk_service(session, str(service_id))
+        native = ids.decode(space, service_id, ids.Kind.SERVICE)
+        if not provider_ids and native is not None and repo.oruk_ids_of(session, native)[0] is None:
+            provider_ids = [native]
+        sites = repo.load_sites(session, provider_ids, clock.today())
+    if not sites:
+        raise ProblemError(404, f"No service with id {service_id} is published here.")
+    return mapping.service(space, sites)
 
 
 def service_at_locations_page(
@@ -779,38 +798,50 @@ def service_at_locations_page(
             raise invalid(
                 "postcode", f"{postcode!r} is not a known UK postcode district", location="query"
             )
-    space, sites = _open(db)
+    rows = _index(db)
     if taxonomy_term_id is not None:
-        term = str(taxonomy_term_id)
-        sites = [site for site in sites if term in _terms(site)]
+        rows = [r for r in rows if _carries(r, taxonomy_term_id)]
     if centre is not None:
         latitude, longitude, outcode = centre
-        ranked: list[tuple[float, int, Site]] = []
-        for site in sites:
-            area = set(filter(None, site.provider.service_area.split(";")))
-            if area and outcode not in area and postcode_area(outcode) not in area:
-                continue
-            metres = 1000.0 * distance_km(
-                latitude, longitude, site.provider.latitude, site.provider.longitude
-            )
-            if proximity_m is not None and metres > proximity_m:
-                continue
-            ranked.append((metres, site.provider.id, site))
-        sites = [site for _, _, site in sorted(ranked, key=lambda r: (r[0], r[1]))]
-    chosen, envelope = _envelope(sites, page, per_page)
+        wanted = {outcode, postcode_area(outcode)}
+        rows = [r for r in rows if not r.service_area or wanted & set(r.service_area.split(";"))]
+        metres = 1000.0 * great_circle_km(
+            np.full(len(rows), latitude),
+            np.full(len(rows), longitude),
+            np.array([r.latitude for r in rows], dtype=np.float64),
+            np.array([r.longitude for r in rows], dtype=np.float64),
+        )
+        ranked = sorted(
+            (float(m), row.provider_id, row)
+            for m, row in zip(metres, rows, strict=True)
+            if proximity_m is None or m <= proximity_m
+        )
+        rows = [row for _, _, row in ranked]
+    chosen, envelope = _envelope(rows, page, per_page)
+    space, sites = _load(db, [row.provider_id for row in chosen])
     return s.OrukPage[s.ServiceAtLocation](
-        contents=[mapping.service_at_location(space, site, with_service=True) for site in chosen],
+        contents=[mapping.service_at_location(space, site, with_service=True) for site in sites],
         **envelope,
     )
 
 
 def service_at_location_by_id(db: Database, link_id: uuid.UUID) -> s.ServiceAtLocation:
     """One site with its location and service."""
-    space, sites = _open(db)
-    for site in sites:
-        if mapping.service_at_location_id(space, site) == link_id:
-            return mapping.service_at_location(space, site, with_service=True)
-    raise ProblemError(404, f"No service_at_location with id {link_id} is published here.")
+    with db.read() as session:
+        space = ids.namespace(session)
+        record = repo.site_by_link(session, str(link_id))
+        provider_id = record.provider_id if record is not None else None
+        native = ids.decode(space, link_id, ids.Kind.SERVICE_AT_LOCATION)
+        if (
+            provider_id is None
+            and native is not None
+            and repo.oruk_ids_of(session, native)[1] is None
+        ):
+            provider_id = native
+        sites = repo.load_sites(session, [provider_id] if provider_id else [], clock.today())
+    if not sites:
+        raise ProblemError(404, f"No service_at_location with id {link_id} is published here.")
+    return mapping.service_at_location(space, sites[0], with_service=True)
 
 
 def taxonomies_page(page: int, per_page: int) -> s.OrukPage[s.Taxonomy]:
