@@ -274,9 +274,16 @@ def _place(
 
 
 def service_drafts(
-    service: Any, source: str, position: int, gazetteer: Gazetteer
+    service: Any,
+    source: str,
+    position: int,
+    gazetteer: Gazetteer,
+    known_areas: frozenset[str] | None = None,
 ) -> tuple[list[SiteDraft], list[Skip], list[Problem]]:
-    """The sites one ORUK service describes, the reason it describes none, or its problems."""
+    """The sites one ORUK service describes, the reason it describes none, or its problems.
+
+    ``known_areas`` (the postcode areas of the gazetteer) may be passed in, computed once.
+    """
     if not isinstance(service, dict):
         problem = Problem(
             source, "expected an ORUK service (a JSON object)", field=f"services[{position}]"
@@ -297,7 +304,7 @@ def service_drafts(
     closed_reason = CLOSED_STATUSES.get(status) if isinstance(status, str) else None
     organisation = _organisation(service, check)
 
-    gaz_areas = _known_areas(gazetteer)
+    gaz_areas = known_areas if known_areas is not None else _known_areas(gazetteer)
     areas = _dicts(service.get("service_areas"))
     codes = [_area_code(a, gazetteer, gaz_areas) for a in areas]
     restrict = ";".join(sorted({c for c in codes if c})) if codes and all(codes) else ""
@@ -384,8 +391,9 @@ def feed_drafts(
     problems: list[Problem] = []
     seen_services: dict[str, int] = {}
     seen_links: dict[str, str] = {}
+    areas = _known_areas(gazetteer)
     for position, service in enumerate(services):
-        found, skipped, wrong = service_drafts(service, source, position, gazetteer)
+        found, skipped, wrong = service_drafts(service, source, position, gazetteer, areas)
         problems.extend(wrong)
         ident = service.get("id") if isinstance(service, dict) else None
         if isinstance(ident, str):
