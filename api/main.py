@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.config import Settings, get_settings
 from api.db import Database
+from api.directory.cors import OrukCorsMiddleware
 from api.logs import RequestIdMiddleware, configure_logging
 from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
 from api.routers import auth, health, match_runs, offers, providers, referrals
@@ -26,7 +27,12 @@ from api.routers import auth, health, match_runs, offers, providers, referrals
 log = logging.getLogger("foodmatch.app")
 MAX_BODY_BYTES = 1024 * 1024
 
-OPTIONAL_ROUTERS = ("api.routers.scenarios", "api.record.router", "api.web.router")
+OPTIONAL_ROUTERS = (
+    "api.routers.scenarios",
+    "api.record.router",
+    "api.directory.router",
+    "api.web.router",
+)
 """Routers of other areas, included when their module exists (each exposes ``router``)."""
 
 
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_exception_handler(IntegrityError, on_integrity)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(OrukCorsMiddleware)  # open CORS on the public /oruk feed only
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

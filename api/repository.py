@@ -213,6 +213,7 @@ def current_supply(
             Capacity.superseded_at.is_(None),
             Capacity.period_start <= on,
             Capacity.period_end >= on,
+            Provider.closed_at.is_(None),
         )
         .order_by(Provider.id)
     )

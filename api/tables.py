@@ -291,6 +291,7 @@ class Provider(Base):
     service_area: Mapped[str] = mapped_column(String(500), default="")
     delivery_radius_km: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)  # closed sites get no matches
 
 
 class Capacity(Base):

@@ -67,6 +67,17 @@ RULES: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/admin/referrals/{referral_id}/erasure"): frozenset({ADM}),
     ("GET", "/admin/referrals/{referral_id}/subject-access"): frozenset({ADM}),
     ("POST", "/admin/retention/run"): frozenset({ADM}),
+    # The council's directory (api.directory): a public ORUK feed, imports by a council admin.
+    ("GET", "/oruk/"): PUBLIC,
+    ("GET", "/oruk/services"): PUBLIC,
+    ("GET", "/oruk/services/{id}"): PUBLIC,
+    ("GET", "/oruk/service_at_locations"): PUBLIC,
+    ("GET", "/oruk/service_at_locations/{id}"): PUBLIC,
+    ("GET", "/oruk/taxonomies"): PUBLIC,
+    ("GET", "/oruk/taxonomies/{id}"): PUBLIC,
+    ("GET", "/oruk/taxonomy_terms"): PUBLIC,
+    ("GET", "/oruk/taxonomy_terms/{id}"): PUBLIC,
+    ("POST", "/directory/imports"): frozenset({ADM}),
 }
 
 # Who acts: every council role in council A, and the charity role in charity X.

@@ -9,14 +9,16 @@ postcode becomes a real one; a reversed period or range is put in order; a date 
 today becomes today), so positive data stays positive. A what-if request has more such rules
 (unique scenario names, ``combine`` naming another scenario without a loop, site ids of the
 base, CSV text that parses): its scenarios are renamed, combined only with earlier ones, pointed
-at the seeded sites, and uploaded CSVs become a small valid pair. Each rule has its own test, in
-tests/api/test_service_bad_input.py, tests/api/record/test_foi_api.py and
-tests/api/test_scenario_api.py.
+at the seeded sites, and uploaded CSVs become a small valid pair. A directory query's well-formed
+postcode becomes a real one (and a ``proximity`` gets one), and a directory upload's file a small
+valid ORUK feed. Each rule has its own test, in tests/api/test_service_bad_input.py,
+tests/api/record/test_foi_api.py, tests/api/test_scenario_api.py and tests/api/directory.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -88,6 +90,43 @@ def _real_places_and_ordered_periods(body: object) -> object:
     if received is not None and received > today:
         body = {**body, "received_on": today.isoformat()}
     return body
+
+
+def _real_query_postcode(query: dict[str, object]) -> dict[str, object]:
+    """A well-formed postcode in a query becomes a real one; a proximity comes with one."""
+    postcode = query.get("postcode")
+    if isinstance(postcode, str) and WELL_FORMED_POSTCODE.fullmatch(postcode):
+        query = {**query, "postcode": "LS9 7AB"}
+    if "proximity" in query and "postcode" not in query:
+        query = {**query, "postcode": "LS9 7AB"}
+    return query
+
+
+FEED = json.dumps(
+    {
+        "id": "5b0e6a4e-6f7d-4c53-9a55-1f4f0e7e2a10",
+        "name": "Fuzz Food Bank",
+        "status": "active",
+        "organization": {
+            "id": "0d5c3b52-8e1f-4a6e-b0c2-7d9b2f4e6a11",
+            "name": "Fuzz Food Charity",
+            "description": "Runs the fuzzed food bank.",
+        },
+        "service_at_locations": [
+            {
+                "id": "8a7d7c1e-3c5b-4e0f-9a2d-6b1e5f4c3a12",
+                "location": {
+                    "id": "2c4e6a8b-1d3f-4a5c-8e7b-9d0f1a2b3c13",
+                    "location_type": "physical",
+                    "latitude": 53.7968,
+                    "longitude": -1.5057,
+                },
+            }
+        ],
+    }
+)
+"""A small valid ORUK service: what a well-formed directory upload becomes (as text, so the
+case still matches the schema's string file)."""
 
 
 def _site_ids(table: object, key: str, site: str) -> None:
@@ -195,7 +234,10 @@ def test_schema_holds_under_fuzzing(case: schemathesis.Case, fuzz_world: World) 
     if (operation.method.upper(), operation.path) == ("POST", "/scenarios"):
         case.body = _runnable_scenarios(case.body, fuzz_world)
     if isinstance(case.query, dict):
-        case.query = _ordered_range(case.query, "date_from", "date_to")
+        case.query = _real_query_postcode(_ordered_range(case.query, "date_from", "date_to"))
+    positive = case.meta is None or case.meta.generation.mode.is_positive
+    if operation.path == "/directory/imports" and positive and isinstance(case.body, dict):
+        case.body = {**case.body, "file": FEED}  # any bytes are "valid"; only a feed parses
     if (operation.method.upper(), operation.path) not in RULES:
         pytest.skip("no authorization rule yet (test_every_operation_has_a_rule fails for it)")
     case.call_and_validate(headers=_headers(fuzz_world, operation.method.upper(), operation.path))
