@@ -124,6 +124,7 @@ def run(
 ) -> None:
     """Match the baseline and every scenario; print and optionally save the comparison."""
     try:
+        from matching.csvsafe import safe_frame
         from matching.scenarios import Scenario, compare, comparison_csv
         from matching.sweep import run_many
 
@@ -142,7 +143,7 @@ def run(
         table = compare(results[0], results[1:])
         _print_comparison(table)
         if out is not None:
-            out.write_bytes(comparison_csv(table).encode("utf-8"))
+            out.write_bytes(comparison_csv(safe_frame(table)).encode("utf-8"))
             print(f"wrote {out}", file=sys.stderr)
         not_proven = [k.name for k in results if k.status != "optimal"]
         if not_proven:
@@ -211,7 +212,9 @@ def sweep(
             table.add_row(str(kpi), *(_fmt(v) for v in row))
         Console(width=120).print(table)
         if out is not None:
-            out.write_text(frame.to_csv(lineterminator="\n", float_format="%.6f"))
+            from matching.csvsafe import safe_frame
+
+            out.write_text(safe_frame(frame).to_csv(lineterminator="\n", float_format="%.6f"))
             print(f"wrote {out}", file=sys.stderr)
     except typer.Exit:
         raise

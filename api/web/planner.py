@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from api.services.scenarios import run_scenarios, validate_spec
+from matching.csvsafe import safe_frame
 from matching.geo import Gazetteer, data_dir
 from matching.io import InputError, parse_providers, parse_referrals, read_problem
 from matching.models import Problem
@@ -349,8 +350,9 @@ def comparison_rows(result: Mapping[str, Any]) -> tuple[list[str], list[tuple[st
 
 
 def csv_text(result: Mapping[str, Any]) -> str:
-    """The comparison as the CLI writes it (``foodmatch scenario run --out``)."""
-    return comparison_csv(comparison_frame(result))
+    """The comparison as the CLI writes it (``foodmatch scenario run --out``), with scenario
+    names a spreadsheet would run as formulas written as text (:mod:`matching.csvsafe`)."""
+    return comparison_csv(safe_frame(comparison_frame(result)))
 
 
 def _svg_uri(figure: Any) -> str:
