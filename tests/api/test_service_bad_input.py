@@ -380,3 +380,33 @@ def test_api_answers_hostile_ids_and_page_numbers_with_422_never_5xx(
                 calls += 1
     assert calls > 300
     assert _snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("postcode", "known"),
+    [
+        ("LS9 7AB", True),
+        ("ls97ab", True),
+        ("LS9", True),
+        ("W1A 1AA", True),
+        ("ZZ99 9ZZ", False),  # well formed, no such district
+        ("AA00 0AA", False),
+        ("LS9 ", False),  # a space with nothing after it
+        ("LS97", False),
+    ],
+)
+def test_schema_postcode_pattern_and_service_agree(
+    app, client: TestClient, world: World, postcode: str, known: bool
+) -> None:
+    """The OpenAPI pattern of a referral's postcode lists the table's districts: a postcode
+    matches it exactly when the service accepts it (201), else the service answers 422."""
+    schema = app.openapi()["components"]["schemas"]["ReferralCreate"]["properties"]["postcode"]
+    assert bool(re.search(schema["pattern"], postcode)) is known
+    body = {
+        "household_size": 2,
+        "urgency": "urgent",
+        "postcode": postcode,
+        "consent_to_share": True,
+    }
+    response = client.post("/referrals", json=body, headers=world.headers("A", Role.CASEWORKER))
+    assert response.status_code == (201 if known else 422), response.text
