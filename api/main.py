@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,7 +26,6 @@ from api.problems import (
     PageErrorRenderer,
     error_response,
     install_problem_handlers,
-    problem_response,
     too_large_detail,
 )
 from api.routers import auth, health, match_runs, offers, providers, referrals
@@ -47,6 +46,11 @@ class BodyLimitMiddleware:
     A body within the limit is handed on as one message, so JSON, forms and file uploads
     are all bounded the same way and nothing parses a byte of a body that is too large.
     A body of exactly ``limit`` bytes is accepted.
+
+    Written here rather than FastAPI's own ``max_body_size``: that answers a declared
+    over-long body with plain text in place of the response, where this service answers in
+    its own formats (problem+json, or an error page under ``/app``), and the versions of
+    FastAPI this package allows do not all have it.
     """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
@@ -183,18 +187,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_problem_handlers(app)
     app.state.page_errors = _page_errors()
 
-    async def on_operational(request: Request, exc: Exception) -> JSONResponse:
+    async def on_operational(request: Request, exc: Exception) -> Response:
         log.warning("database busy", extra={"error": str(exc)[:200]})
-        return problem_response(
+        return error_response(
             request,
             503,
             "The database is busy; nothing was changed. Retry in a moment.",
             headers={"Retry-After": "1"},
         )
 
-    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+    async def on_integrity(request: Request, exc: Exception) -> Response:
         log.warning("integrity conflict", extra={"error": str(exc)[:200]})
-        return problem_response(
+        return error_response(
             request, 409, "The change conflicts with the current state; nothing was changed."
         )
 

@@ -224,6 +224,11 @@ ERROR_PAGES = {
         "may not exist or may belong to another organisation.",
     ),
     405: ("Page not found", "This page cannot be used that way. Go back and try again."),
+    409: (
+        "Sorry, that could not be done",
+        "Someone changed this at the same time, so nothing was changed. Go back, reload the "
+        "page and try again.",
+    ),
     413: (
         "What you sent is too large",
         "Nothing was saved. Send at most 1 MB at a time: for a file, split it or remove what "
@@ -236,6 +241,8 @@ ERROR_PAGES = {
     503: ("Sorry, the service is busy", "Nothing was changed. Try again in a moment."),
 }
 """Heading and plain-words message of each error page, by status."""
+
+GENERIC = "Nothing was changed. Go back and try again."
 
 
 def error_page(
@@ -252,9 +259,8 @@ def error_page(
     ``message`` replaces the standard words of the status; ``detail`` (the API's wording) is
     not shown, since it is written for programs.
     """
-    heading, standard = ERROR_PAGES.get(
-        status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400]
-    )
+    fallback = ERROR_PAGES[500] if status >= 500 else (ERROR_PAGES[400][0], GENERIC)
+    heading, standard = ERROR_PAGES.get(status, fallback)
     return render(
         request,
         "error.html",

@@ -21,6 +21,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from api.db import Database
 from api.headers import SECURITY_HEADERS
@@ -241,14 +242,19 @@ def test_scenario_upload_over_the_limit_is_refused(
 
 
 def test_every_kind_of_error_carries_the_security_headers(app: FastAPI, world: World) -> None:
-    """401, 404 (unknown address, API and page), 405, 413, 422 and 500 (API and page) carry the
-    same security headers as a page; errors under /app are pages, the others problem+json."""
+    """401, 404 (unknown address, API and page), 405, 413, 422, 500 and 503 carry the same
+    security headers as a page; errors under /app are pages, the others problem+json."""
 
     def boom() -> None:
         raise RuntimeError("unexpected")
 
+    def busy() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
     app.add_api_route("/boom-for-test", boom)
     app.add_api_route("/app/boom-for-test", boom)
+    app.add_api_route("/busy-for-test", busy)
+    app.add_api_route("/app/busy-for-test", busy)
     caseworker = world.headers("A", Role.CASEWORKER)
     with TestClient(app, raise_server_exceptions=False) as client:
         cases: list[tuple[int, str, Any]] = [
@@ -261,9 +267,13 @@ def test_every_kind_of_error_carries_the_security_headers(app: FastAPI, world: W
             (422, "json", client.post("/referrals", json={}, headers=caseworker)),
             (500, "json", client.get("/boom-for-test")),
             (500, "html", client.get("/app/boom-for-test")),
+            (503, "json", client.get("/busy-for-test")),
+            (503, "html", client.get("/app/busy-for-test")),
         ]
     for status, kind, response in cases:
         assert response.status_code == status, (status, response.text[:200])
         expected = "text/html" if kind == "html" else "application/problem+json"
         assert response.headers["content-type"].startswith(expected), status
         _assert_headers(response)
+        if status == 503:
+            assert response.headers["retry-after"] == "1"
