@@ -9,6 +9,7 @@ the rows they change with ``SELECT ... FOR UPDATE`` (see ``api.repository``).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BEGIN_OPTION = "foodmatch_sqlite_begin"
@@ -120,3 +122,76 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class DatabaseUnavailable(Exception):
+    """The database a setting names cannot be opened; ``str()`` is one line for people."""
+
+
+_PG_FAILED = re.compile(r'connection to server at "([^"]*)", port (\d+) failed: (.*)')
+
+
+def _cause(exc: BaseException, url: URL) -> str:
+    """What went wrong connecting, in one line (the driver's words, tidied)."""
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    first = first.removeprefix("connection failed: ").strip()
+    found = _PG_FAILED.search(first)
+    if found:
+        host, port, what = found.groups()
+        what = what.replace("FATAL:", "").strip()
+        first = f"{what} at {host}:{port}"
+        if what.lower().startswith("connection refused"):
+            first += " (is the database server running there?)"
+    if url.get_backend_name() == "sqlite" and "unable to open database file" in first:
+        first = (
+            f"cannot open the SQLite file {url.database} (does its folder exist and allow writing?)"
+        )
+    return (first[:1].lower() + first[1:]) or type(exc).__name__
+
+
+def check_database(url: str, setting: str = "DATABASE_URL", *, timeout_s: int = 5) -> None:
+    """Connect once to ``url``; raise :class:`DatabaseUnavailable` naming ``setting`` and why.
+
+    For commands that start from a configured URL: one clear line instead of a driver's
+    traceback when the URL cannot be read, names no known database, or nothing answers.
+    The password of the URL is never shown.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(
+            f"{setting} is not a database URL (expected, for example, "
+            "postgresql+psycopg://user@host:5432/foodmatch or sqlite:///var/foodmatch.db)"
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    where = f"the database set by {setting} ({shown})"
+    try:
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            _prepare_sqlite_file(url)
+            engine = create_engine(url)
+        else:
+            engine = create_engine(url, connect_args={"connect_timeout": timeout_s})
+    except NoSuchModuleError as exc:
+        raise DatabaseUnavailable(
+            f"{setting} names an unknown kind of database ({parsed.drivername!r}); expected "
+            "postgresql+psycopg:// or sqlite:///"
+        ) from exc
+    except ImportError as exc:
+        raise DatabaseUnavailable(
+            f"{where} needs the driver {exc.name or parsed.drivername!r}, which is not "
+            "installed; use postgresql+psycopg://"
+        ) from exc
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        folder = Path(parsed.database or "").expanduser().parent
+        raise DatabaseUnavailable(
+            f"cannot open {where}: cannot create the folder {folder} ({exc.strerror or exc})"
+        ) from exc
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (DBAPIError, OSError) as exc:
+        raise DatabaseUnavailable(f"cannot open {where}: {_cause(exc, parsed)}") from exc
+    finally:
+        engine.dispose()

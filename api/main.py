@@ -13,15 +13,22 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.config import Settings, get_settings
 from api.db import Database
 from api.directory.cors import OrukCorsMiddleware
+from api.headers import SecurityHeadersMiddleware
 from api.logs import RequestIdMiddleware, configure_logging
-from api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers, problem_response
+from api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    PageErrorRenderer,
+    error_response,
+    install_problem_handlers,
+    too_large_detail,
+)
 from api.routers import auth, health, match_runs, offers, providers, referrals
 
 log = logging.getLogger("foodmatch.app")
@@ -37,23 +44,62 @@ OPTIONAL_ROUTERS = (
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over 1 MiB (by Content-Length) with 413 before reading them."""
+    """Refuse a request body over ``limit`` bytes with 413 before the application sees it.
+
+    A declared ``Content-Length`` over the limit is refused at once. Any other body (chunked,
+    or with a length that does not match what arrives) is read here, counting the bytes as
+    they arrive, and refused as soon as the count passes the limit; the rest is never read.
+    A body within the limit is handed on as one message, so JSON, forms and file uploads
+    are all bounded the same way and nothing parses a byte of a body that is too large.
+    A body of exactly ``limit`` bytes is accepted.
+
+    Written here rather than FastAPI's own ``max_body_size``: that answers a declared
+    over-long body with plain text in place of the response, where this service answers in
+    its own formats (problem+json, or an error page under ``/app``), and the versions of
+    FastAPI this package allows do not all have it.
+    """
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.limit:
-                request = Request(scope)
-                response = problem_response(
-                    request, 413, f"The request body is larger than {self.limit} bytes."
-                )
-                await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before sending its whole body: nothing to do
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
                 return
-        await self.app(scope, receive, send)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        pending: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop()
+            return await receive()  # after the body: wait for the client to disconnect
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        response = error_response(request, 413, too_large_detail(self.limit))
+        await response(scope, receive, send)
 
 
 def _optional_routers() -> list[APIRouter]:
@@ -69,6 +115,17 @@ def _optional_routers() -> list[APIRouter]:
         if isinstance(router, APIRouter):
             found.append(router)
     return found
+
+
+def _page_errors() -> PageErrorRenderer | None:
+    """The pages' error page, when the pages are installed."""
+    try:
+        from api.web.render import error_page
+    except ModuleNotFoundError as exc:
+        if exc.name and "api.web".startswith(exc.name):
+            return None
+        raise
+    return error_page
 
 
 def _problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
@@ -134,19 +191,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(router)
 
     install_problem_handlers(app)
+    app.state.page_errors = _page_errors()
 
-    async def on_operational(request: Request, exc: Exception) -> JSONResponse:
+    async def on_operational(request: Request, exc: Exception) -> Response:
         log.warning("database busy", extra={"error": str(exc)[:200]})
-        return problem_response(
+        return error_response(
             request,
             503,
             "The database is busy; nothing was changed. Retry in a moment.",
             headers={"Retry-After": "1"},
         )
 
-    async def on_integrity(request: Request, exc: Exception) -> JSONResponse:
+    async def on_integrity(request: Request, exc: Exception) -> Response:
         log.warning("integrity conflict", extra={"error": str(exc)[:200]})
-        return problem_response(
+        return error_response(
             request, 409, "The change conflicts with the current state; nothing was changed."
         )
 
@@ -155,6 +213,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(OrukCorsMiddleware)  # open CORS on the public /oruk feed only
+    app.add_middleware(SecurityHeadersMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

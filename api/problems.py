@@ -8,16 +8,17 @@ exceptions into one body shape, so clients parse a single format.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from api.headers import SECURITY_HEADERS
 from api.logs import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -132,7 +133,40 @@ def problem_response(
         body.model_dump(mode="json", exclude_none=True),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
+        headers={**SECURITY_HEADERS, **(headers or {})},
+    )
+
+
+PageErrorRenderer = Callable[[Request, int, str, dict[str, str] | None], Response]
+"""Renders an error as an HTML page: (request, status, detail, headers) -> response."""
+
+PAGE_PREFIX = "/app"
+
+
+def is_page(path: str) -> bool:
+    """Whether ``path`` is one of the pages (answered with HTML), not the JSON API."""
+    return path == PAGE_PREFIX or path.startswith(PAGE_PREFIX + "/")
+
+
+def error_response(
+    request: Request, status: int, detail: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """An error as a page under ``/app`` (when the pages are installed), else problem+json."""
+    app = request.scope.get("app")
+    renderer: PageErrorRenderer | None = getattr(getattr(app, "state", None), "page_errors", None)
+    if renderer is not None and is_page(request.url.path):
+        try:
+            return renderer(request, status, detail, headers)
+        except Exception:  # the page could not be drawn: answer in the API's format instead
+            log.exception("error page failed", extra={"path": request.url.path})
+    return problem_response(request, status, detail, headers=headers)
+
+
+def too_large_detail(limit: int) -> str:
+    """What a 413 says: the limit, and that nothing was read or changed."""
+    return (
+        f"The request body is larger than {limit:,} bytes ({limit / 1024 / 1024:g} MiB); "
+        "nothing was read or changed."
     )
 
 
@@ -196,17 +230,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems) or "invalid input"
         return problem_response(request, 422, detail, kind="invalid-input", errors=problems)
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        return problem_response(request, exc.status_code, detail, headers=headers)
+        return error_response(request, exc.status_code, detail, headers=headers)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(
+        return error_response(
             request, 500, "Something went wrong on our side; the request changed nothing."
         )
 

@@ -8,7 +8,9 @@ charity gets (:class:`ReferralForCharity`), built only by ``api.minimise``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -21,6 +23,7 @@ from pydantic import (
 )
 
 from api.tables import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
+from matching.geo import Gazetteer
 
 T = TypeVar("T")
 
@@ -47,13 +50,66 @@ NO_NUL = r"^[^\x00]*$"
 """Free text may hold anything but the NUL character (which no database stores)."""
 
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+def _letter(char: str) -> str:
+    return f"[{char.upper()}{char.lower()}]" if char.isalpha() else char
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regular expression matching exactly ``words`` (any case), sharing their prefixes."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        children = sorted((c, child) for c, child in node.items() if c)
+        if not children:
+            return ""
+        leaves = [c for c, child in children if set(child) == {""}]
+        if len(leaves) == len(children) and len(leaves) > 1 and all(c.isdigit() for c in leaves):
+            body = "[" + "".join(leaves) + "]"
+        else:
+            branches = [_letter(c) + emit(child) for c, child in children]
+            body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            body = f"(?:{body})?"
+        return body
+
+    return emit(trie)
+
+
+@lru_cache(maxsize=4)
+def _district_pattern(outcodes: tuple[str, ...]) -> str:
+    return r"^(?:" + _trie_pattern(outcodes) + r")(?: ?[0-9][A-Za-z]{2})?$"
+
+
+def known_postcode_pattern() -> str:
+    """The pattern of a postcode whose district is in the offline table, as the schema says.
+
+    A full postcode (``LS9 7AB``, one space or none) or a bare outward code (``LS9``), any
+    case, of a district the service can place; the server checks the same thing (a
+    well-formed postcode of an unknown district is a 422).
+    """
+    return _district_pattern(tuple(sorted(Gazetteer.default().centroids)))
+
+
+def _known_postcode_schema(schema: dict[str, Any]) -> None:
+    schema["pattern"] = known_postcode_pattern()
+
+
 Postcode = Annotated[
     str,
     StringConstraints(min_length=2, max_length=8, pattern=POSTCODE_PATTERN),
     Field(
-        description="UK postcode (`LS9 7AB`) or outward code (`LS9`), any case; its district "
-        "must be a real one.",
+        description="UK postcode (`LS9 7AB`) or outward code (`LS9`), any case, of a district "
+        "in the service's offline table (the pattern lists them all); a well-formed postcode "
+        "of another district is refused with 422.",
         examples=["LS9 7AB"],
+        json_schema_extra=_known_postcode_schema,
     ),
 ]
 AreaEntry = Annotated[
@@ -308,8 +364,11 @@ class CapacityUpdate(Input):
         },
     )
 
-    period_start: date
-    period_end: date
+    period_start: date = Field(description="First day of the period.")
+    period_end: date = Field(
+        description="Last day of the period: on or after `period_start` and at most 366 days "
+        "after it (a rule between two fields, which JSON Schema cannot state: 422 otherwise)."
+    )
     parcels: int = Field(ge=0, le=100_000, description="Households it can serve.")
     people: int | None = Field(
         default=None,

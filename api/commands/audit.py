@@ -30,9 +30,12 @@ ReferralOption = Annotated[int, typer.Option("--referral", min=1, help="The refe
 def _database(url: str | None) -> Database:
     """The configured database (imported lazily so `foodmatch --help` stays fast)."""
     from api import db
+    from api.commands.dbcheck import require_database
     from api.config import get_settings
 
-    return db.Database.from_url(url or get_settings().database_url)
+    found = url or get_settings().database_url
+    require_database(found, url)
+    return db.Database.from_url(found)
 
 
 @audit_app.command("verify")

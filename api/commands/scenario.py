@@ -202,6 +202,7 @@ def sweep(
 ) -> None:
     """Run a scenario over many seeded draws; print the spread and where emergencies go unmet."""
     with _errors():
+        from matching.csvsafe import safe_frame
         from matching.scenarios import monte_carlo
 
         file, base = _load(path)
@@ -231,10 +232,12 @@ def sweep(
         summary = result.summary()
         _print_monte_carlo(summary)
         if out is not None:
-            out.write_text(result.draws.to_csv(lineterminator="\n", float_format="%.6f"))
+            out.write_text(
+                safe_frame(result.draws).to_csv(lineterminator="\n", float_format="%.6f")
+            )
             print(f"wrote {out}", file=sys.stderr)
         if districts_out is not None:
-            text = summary.districts.to_csv(lineterminator="\n", float_format="%.6f")
+            text = safe_frame(summary.districts).to_csv(lineterminator="\n", float_format="%.6f")
             districts_out.write_text(text)
             print(f"wrote {districts_out}", file=sys.stderr)
         if summary.not_optimal:

@@ -23,9 +23,13 @@ db_app = typer.Typer(help="Prepare the service's database.", no_args_is_help=Tru
 
 
 def _database_url(url: str | None) -> str:
+    """The URL to use (the option, else the settings), once it is known to open."""
+    from api.commands.dbcheck import require_database
     from api.config import get_settings
 
-    return url or get_settings().database_url
+    found = url or get_settings().database_url
+    require_database(found, url)
+    return found
 
 
 def _upgrade(url: str) -> None:

@@ -271,11 +271,14 @@ _FIELDS = (
 
 
 def _csv(rows: list[dict[str, Any]], fields: Sequence[str]) -> bytes:
+    """CSV for people: a cell a spreadsheet would run as a formula starts with ``'``."""
+    from matching.csvsafe import safe_row
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in fields})
+        writer.writerow(safe_row({k: "" if row.get(k) is None else row[k] for k in fields}))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -210,7 +210,13 @@ def foi_search(
     db: DbDep,
     q: Annotated[str, Query(max_length=500, description="Words that must all appear.")] = "",
     date_from: Annotated[IsoDate | None, Query(description="From this day (inclusive).")] = None,
-    date_to: Annotated[IsoDate | None, Query(description="To this day (inclusive).")] = None,
+    date_to: Annotated[
+        IsoDate | None,
+        Query(
+            description="To this day (inclusive): on or after `date_from` when both are given "
+            "(422 otherwise; JSON Schema cannot state a rule between two parameters)."
+        ),
+    ] = None,
     organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     referral_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Literal["message", "note", "decision", "audit"] | None = None,

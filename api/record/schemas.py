@@ -278,8 +278,12 @@ class FoiRequestRead(BaseModel):
 class ExportCreate(Input):
     """What to export for an FOI request."""
 
-    date_from: IsoDate | None = None
-    date_to: IsoDate | None = None
+    date_from: IsoDate | None = Field(default=None, description="From this day (inclusive).")
+    date_to: IsoDate | None = Field(
+        default=None,
+        description="To this day (inclusive): on or after `date_from` when both are given (a "
+        "rule between two fields, which JSON Schema cannot state: 422 otherwise).",
+    )
     organisation_ids: list[RecordId] = Field(
         default_factory=list,
         max_length=50,

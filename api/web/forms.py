@@ -8,6 +8,7 @@ turns text into typed values and pydantic's complaints into plain words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from api import convert
 from api.problems import ProblemError
-from api.record.schemas import FOIA_IN_FORCE, ExportCreate, FoiRequestCreate
+from api.record.schemas import FOIA_IN_FORCE, MAX_ID, ExportCreate, FoiRequestCreate
 from api.schemas import CapacityUpdate, DeclineRequest, ReferralCreate
 from matching.models import DIETARY_TAGS
 
@@ -47,19 +48,29 @@ def text(form: FormValues, name: str) -> str:
     return value.strip()
 
 
-def _whole(raw: str, low: int, high: int) -> int | None:
-    try:
-        number = int(raw.replace(",", ""))
-    except ValueError:
+_WHOLE = re.compile(r"[0-9]{1,12}")
+_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?|\.[0-9]{1,12}")
+
+
+def whole_number(raw: str, low: int, high: int, *, commas: bool = True) -> int | None:
+    """``raw`` as a whole number from ``low`` to ``high``, or ``None``.
+
+    Only the digits 0-9 count (with ``commas``, also commas between them: ``1,000``).
+    Python's ``int`` would also take other scripts' digits (``٣``), underscores and spaces,
+    so it never sees text that is not plainly a number.
+    """
+    compact = raw.replace(",", "") if commas else raw
+    if not _WHOLE.fullmatch(compact):
         return None
+    number = int(compact)
     return number if low <= number <= high else None
 
 
-def _number(raw: str, low: float, high: float) -> float | None:
-    try:
-        number = float(raw)
-    except ValueError:
+def decimal_number(raw: str, low: float, high: float) -> float | None:
+    """``raw`` as a number above ``low`` and at most ``high`` (``2`` or ``2.5``), or ``None``."""
+    if not _DECIMAL.fullmatch(raw):
         return None
+    number = float(raw)
     return number if low < number <= high else None
 
 
@@ -122,7 +133,7 @@ class ReferralForm:
             errors["postcode"] = "Enter the household's postcode"
         elif convert.locate(self.postcode) is None:
             errors["postcode"] = "Enter a real postcode in the UK, like LS9 7AB"
-        size = _whole(self.household_size, 1, 20)
+        size = whole_number(self.household_size, 1, 20)
         if not self.household_size:
             errors["household_size"] = "Enter how many people live in the household"
         elif size is None:
@@ -131,7 +142,7 @@ class ReferralForm:
             errors["urgency"] = "Select how urgently the household needs food"
         if self.delivery not in ("collect", "deliver"):
             errors["delivery"] = "Select whether the household can collect or needs delivery"
-        travel = _number(self.max_travel_km, 0, 100)
+        travel = decimal_number(self.max_travel_km, 0, 100)
         if self.delivery != "deliver" and travel is None:
             errors["max_travel_km"] = (
                 "Enter how far the household can travel, in kilometres, from 0.1 to 100"
@@ -220,21 +231,21 @@ class CapacityForm:
     def validate(self, start: date, end: date) -> tuple[CapacityUpdate | None, Errors]:
         """The capacity figure to record, or the errors to show."""
         errors: Errors = {}
-        parcels = _whole(self.parcels, 0, 100_000)
+        parcels = whole_number(self.parcels, 0, 100_000)
         if not self.parcels:
             errors["parcels"] = "Enter how many households you can give a parcel to this week"
         elif parcels is None:
             errors["parcels"] = "Parcels must be a whole number from 0 to 100,000"
-        people = _whole(self.people, 0, 1_000_000) if self.people else None
+        people = whole_number(self.people, 0, 1_000_000) if self.people else None
         if self.people and people is None:
             errors["people"] = "People must be a whole number from 0 to 1,000,000, or left empty"
-        delivery = _whole(self.delivery or "0", 0, 100_000)
+        delivery = whole_number(self.delivery or "0", 0, 100_000)
         if delivery is None:
             errors["delivery"] = "Deliveries must be a whole number from 0 to 100,000"
         dietary: dict[str, int | None] = {}
         for tag in self.dietary:
             cap_text = self.caps.get(tag, "")
-            cap = _whole(cap_text, 0, 100_000) if cap_text else None
+            cap = whole_number(cap_text, 0, 100_000) if cap_text else None
             if cap_text and cap is None:
                 errors.setdefault(
                     "dietary", f"The limit for {tag.replace('_', ' ')} must be a whole number"
@@ -290,12 +301,16 @@ def date_parts(form: FormValues, prefix: str) -> tuple[dict[str, str], date | No
     missing = [k for k, v in parts.items() if not v]
     if missing:
         return parts, None, "must include a " + " and ".join(missing)
+    year = whole_number(parts["year"], 0, 9999, commas=False)
+    month = whole_number(parts["month"], 1, 12, commas=False)
+    day = whole_number(parts["day"], 1, 31, commas=False)
+    if year is not None and year < 1900:
+        return parts, None, "must have a 4-digit year, like 2026"
+    if year is None or month is None or day is None:
+        return parts, None, "must be a real date"
     try:
-        year = int(parts["year"])
-        if year < 1900:
-            return parts, None, "must have a 4-digit year, like 2026"
-        return parts, date(year, int(parts["month"]), int(parts["day"])), None
-    except ValueError:
+        return parts, date(year, month, day), None
+    except ValueError:  # 31 April, 29 February in a common year
         return parts, None, "must be a real date"
 
 
@@ -354,7 +369,7 @@ def export_body(form: FormValues) -> tuple[ExportCreate | None, Errors]:
         errors["to"] = f"The end date {wrong_to}"
     if date_from and date_to and date_to < date_from:
         errors["to"] = "The end date must be the same as or after the start date"
-    referral_id = _whole(referral, 1, 2_147_483_647) if referral else None
+    referral_id = whole_number(referral, 1, MAX_ID) if referral else None
     if referral and referral_id is None:
         errors["referral_id"] = "Enter a referral number, like 1234, or leave it empty"
     if len(keywords) > 500:
@@ -368,7 +383,7 @@ def export_body(form: FormValues) -> tuple[ExportCreate | None, Errors]:
                 "date_from": date_from,
                 "date_to": date_to,
                 "referral_id": referral_id,
-                "foi_request_id": int(request_id) if request_id.isdigit() else None,
+                "foi_request_id": whole_number(request_id, 1, MAX_ID, commas=False),
             }
         )
     except ValidationError as err:  # what the checks above cannot see, such as a NUL

@@ -349,7 +349,8 @@ def comparison_rows(result: Mapping[str, Any]) -> tuple[list[str], list[tuple[st
 
 
 def csv_text(result: Mapping[str, Any]) -> str:
-    """The comparison as the CLI writes it (``foodmatch scenario run --out``)."""
+    """The comparison as the CLI writes it (``foodmatch scenario run --out``), with scenario
+    names a spreadsheet would run as formulas written as text (:mod:`matching.csvsafe`)."""
     return comparison_csv(comparison_frame(result))
 
 

@@ -10,21 +10,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.headers import SECURITY_HEADERS as SECURITY_HEADERS
 from api.web.security import Viewer
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-"""Sent with every page: only this site's scripts and styles, never framed, never cached."""
 
 DIETARY_LABELS = {
     "halal": "Halal",
@@ -219,4 +210,64 @@ def render(
     )
     return HTMLResponse(
         body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})}
+    )
+
+
+ERROR_PAGES = {
+    400: (
+        "Sorry, that could not be done",
+        "The web address has a value this page cannot use. Go back and try again.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you followed a link, the item "
+        "may not exist or may belong to another organisation.",
+    ),
+    405: ("Page not found", "This page cannot be used that way. Go back and try again."),
+    409: (
+        "Sorry, that could not be done",
+        "Someone changed this at the same time, so nothing was changed. Go back, reload the "
+        "page and try again.",
+    ),
+    413: (
+        "What you sent is too large",
+        "Nothing was saved. Send at most 1 MB at a time: for a file, split it or remove what "
+        "is not needed, then try again.",
+    ),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Nothing was changed. Try again later.",
+    ),
+    503: ("Sorry, the service is busy", "Nothing was changed. Try again in a moment."),
+}
+"""Heading and plain-words message of each error page, by status."""
+
+GENERIC = "Nothing was changed. Go back and try again."
+
+
+def error_page(
+    request: Request,
+    status: int,
+    detail: str = "",
+    headers: dict[str, str] | None = None,
+    *,
+    viewer: Viewer | None = None,
+    message: str | None = None,
+) -> HTMLResponse:
+    """The error page for ``status`` (no database read: it must work when nothing else does).
+
+    ``message`` replaces the standard words of the status; ``detail`` (the API's wording) is
+    not shown, since it is written for programs.
+    """
+    fallback = ERROR_PAGES[500] if status >= 500 else (ERROR_PAGES[400][0], GENERIC)
+    heading, standard = ERROR_PAGES.get(status, fallback)
+    return render(
+        request,
+        "error.html",
+        viewer,
+        status_code=status,
+        headers=headers,
+        title=heading,
+        heading=heading,
+        message=standard if message is None else message,
     )

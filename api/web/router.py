@@ -8,10 +8,10 @@ field; nothing is changed. Not in the OpenAPI schema (these are pages, not an AP
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -21,17 +21,19 @@ from api import clock
 from api.auth import authenticate
 from api.config import Settings
 from api.db import Database
-from api.problems import ProblemError
+from api.problems import ProblemError, validation_problems
 from api.record import foi, messages
 from api.record.schemas import FoiRequestUpdate
 from api.record.search import SearchFilters
 from api.record.tables import DocumentKind
+from api.routers.common import MAX_ID, MAX_PAGE, ObjectId
+from api.routers.scenarios import RunId
 from api.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
 from api.seed import current_week
 from api.services import matching, offers, providers, referrals, scenario_runs
 from api.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
 from api.web import forms, planner, queries
-from api.web.render import HERE, SECURITY_HEADERS, render
+from api.web.render import HERE, error_page, render
 from api.web.security import (
     HOME,
     SESSION_COOKIE,
@@ -51,6 +53,11 @@ from api.web.security import (
 )
 
 MULTI_FIELDS = frozenset({"dietary", "scenarios"})
+NUL_IN_ADDRESS = "The web address holds a character no page can use (NUL). Check the address."
+NUL_IN_FORM = (
+    "The form holds a character that cannot be stored (NUL); nothing was changed. "
+    "Go back, remove it and try again."
+)
 FormValues = dict[str, str | list[str]]
 
 
@@ -62,6 +69,8 @@ class WebRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                if any("\x00" in value for _, value in request.query_params.multi_items()):
+                    raise ProblemError(400, NUL_IN_ADDRESS)
                 return await original(request)
             except NeedSignIn as exc:
                 return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
@@ -85,27 +94,23 @@ class WebRoute(APIRoute):
                     heading="The form has expired",
                     message="Nothing was changed. Go back, reload the page and try again.",
                 )
-            except (ProblemError, RequestValidationError) as exc:
-                status = exc.status if isinstance(exc, ProblemError) else 404
+            except ProblemError as exc:
                 viewer = current_viewer(request)
-                if status == 404:
-                    heading, message = (
-                        "Page not found",
-                        "If you typed the web address, check it is correct. If you followed "
-                        "a link, the item may not exist or may belong to another organisation.",
-                    )
-                else:
-                    heading = "Sorry, that could not be done"
-                    message = exc.detail if isinstance(exc, ProblemError) else ""
-                return render(
-                    request,
-                    "error.html",
-                    viewer,
-                    status_code=status,
-                    title=heading,
-                    heading=heading,
-                    message=message,
+                if exc.status == 404:
+                    return error_page(request, 404, exc.detail, exc.headers, viewer=viewer)
+                return error_page(
+                    request, exc.status, exc.detail, exc.headers, viewer=viewer, message=exc.detail
                 )
+            except RequestValidationError as exc:
+                # A path value that cannot be an id names no page; any other value of the
+                # address (a page number, a filter) is the visitor's to correct.
+                problems = validation_problems(exc.errors())
+                viewer = current_viewer(request)
+                if any(p.location == "path" for p in problems):
+                    return error_page(request, 404, "", viewer=viewer)
+                wrong = "; ".join(f"{p.field}: {p.message}" for p in problems)
+                message = f"The web address has a value this page cannot use ({wrong})."
+                return error_page(request, 400, wrong, viewer=viewer, message=message)
 
         return handler
 
@@ -129,6 +134,8 @@ async def _read_form(request: Request) -> tuple[FormValues, dict[str, tuple[str,
             await value.close()
     for key in form:
         texts = [v for v in form.getlist(key) if isinstance(v, str)]
+        if any("\x00" in t for t in texts):
+            raise ProblemError(400, NUL_IN_FORM)
         values[key] = texts if key in MULTI_FIELDS else (texts[0] if texts else "")
     request.state.web_form = (values, files)
     return values, files
@@ -170,9 +177,20 @@ def _see_other(url: str, done: str | None = None, anchor: str = "") -> RedirectR
     return RedirectResponse(url + anchor, status_code=303)
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return min(max(int(raw), 1), 100_000) if raw.isdigit() else 1
+PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number.")]
+"""The ``page`` of a list page: a whole number from 1 (anything else is a 400 page)."""
+
+
+def _choice(request: Request, name: str, allowed: Sequence[str]) -> str:
+    """A filter of the address: empty (none chosen) or one of ``allowed``, else a 400 page."""
+    value = request.query_params.get(name, "")
+    if value and value not in allowed:
+        raise ProblemError(
+            400,
+            f"The web address has a value this page cannot use: {name} must be one of "
+            f"{', '.join(allowed)}, or left out.",
+        )
+    return value
 
 
 # --- entry, static files, sign in ----------------------------------------------------------
@@ -295,20 +313,18 @@ def caseworker_home() -> RedirectResponse:
 
 
 @router.get("/app/caseworker/referrals")
-def referral_list(request: Request) -> HTMLResponse:
+def referral_list(request: Request, page: PageQuery = 1) -> HTMLResponse:
     """The council's referrals, newest first, with where each stands."""
     viewer = require(request, *CASEWORKER)
-    wanted = request.query_params.get("status", "")
-    status = ReferralStatus(wanted) if wanted in ReferralStatus.__members__.values() else None
-    page = referrals.list_referrals(
-        _db(request), viewer.principal, _page_number(request), 50, status
-    )
+    wanted = _choice(request, "status", [s.value for s in ReferralStatus])
+    status = ReferralStatus(wanted) if wanted else None
+    listed = referrals.list_referrals(_db(request), viewer.principal, page, 50, status)
     return render(
         request,
         "caseworker/referrals.html",
         viewer,
         title="Referrals",
-        page=page,
+        page=listed,
         status=status.value if status else "",
         statuses=[s.value for s in ReferralStatus],
     )
@@ -427,14 +443,14 @@ def _referral_page(
 
 
 @router.get("/app/caseworker/referrals/{referral_id}")
-def referral_page(request: Request, referral_id: int) -> HTMLResponse:
+def referral_page(request: Request, referral_id: ObjectId) -> HTMLResponse:
     """One referral: the household, its match explained, the thread, 'place now'."""
     viewer = require(request, *CASEWORKER)
     return _referral_page(request, viewer, referral_id)
 
 
 @router.post("/app/caseworker/referrals/{referral_id}/place")
-def place_now(request: Request, referral_id: int, form: Form) -> Response:
+def place_now(request: Request, referral_id: ObjectId, form: Form) -> Response:
     """Book the best place for this household now, or say why none can be had."""
     viewer = _posted(request, form, *CASEWORKER)
     try:
@@ -448,7 +464,7 @@ def place_now(request: Request, referral_id: int, form: Form) -> Response:
 
 
 @router.post("/app/caseworker/referrals/{referral_id}/withdraw")
-def withdraw(request: Request, referral_id: int, form: Form) -> Response:
+def withdraw(request: Request, referral_id: ObjectId, form: Form) -> Response:
     """Close a referral the household no longer needs, giving back any place it held."""
     viewer = _posted(request, form, *CASEWORKER)
     reason = forms.text(form, "reason")
@@ -489,7 +505,7 @@ def _post_message(
 
 
 @router.post("/app/caseworker/referrals/{referral_id}/messages")
-def caseworker_message(request: Request, referral_id: int, form: Form) -> Response:
+def caseworker_message(request: Request, referral_id: ObjectId, form: Form) -> Response:
     """Write to the charity holding the referral's offer."""
     viewer = _posted(request, form, *CASEWORKER)
 
@@ -506,13 +522,11 @@ CHARITY = (Role.CHARITY,)
 
 
 @router.get("/app/charity")
-def charity_home(request: Request) -> HTMLResponse:
+def charity_home(request: Request, page: PageQuery = 1) -> HTMLResponse:
     """Offers waiting for a decision, accepted households waiting for an outcome, and sites."""
     viewer = require(request, *CHARITY)
     db = _db(request)
-    waiting = offers.list_offers(
-        db, viewer.principal, _page_number(request), 50, OfferStatus.OFFERED
-    )
+    waiting = offers.list_offers(db, viewer.principal, page, 50, OfferStatus.OFFERED)
     accepted = offers.list_offers(db, viewer.principal, 1, 50, OfferStatus.ACCEPTED)
     households = queries.households_for_offers(
         db, viewer.principal, [o.id for o in (*waiting.items, *accepted.items)]
@@ -575,7 +589,7 @@ def _offer_page(
 
 
 @router.get("/app/charity/offers/{offer_id}")
-def offer_page(request: Request, offer_id: int) -> HTMLResponse:
+def offer_page(request: Request, offer_id: ObjectId) -> HTMLResponse:
     """One offer: the household (minimised), why it was offered here, and what to do next."""
     viewer = require(request, *CHARITY)
     return _offer_page(request, viewer, offer_id)
@@ -601,7 +615,7 @@ def _offer_step(
 
 
 @router.post("/app/charity/offers/{offer_id}/accept")
-def accept_offer(request: Request, offer_id: int, form: Form) -> Response:
+def accept_offer(request: Request, offer_id: ObjectId, form: Form) -> Response:
     """Take the household."""
     viewer = _posted(request, form, *CHARITY)
     db = _db(request)
@@ -616,7 +630,7 @@ def accept_offer(request: Request, offer_id: int, form: Form) -> Response:
 
 
 @router.post("/app/charity/offers/{offer_id}/decline")
-def decline_offer(request: Request, offer_id: int, form: Form) -> Response:
+def decline_offer(request: Request, offer_id: ObjectId, form: Form) -> Response:
     """Turn the household down with a reason (the place is freed and it is matched again)."""
     viewer = _posted(request, form, *CHARITY)
     body, errors = forms.decline_body(form)
@@ -634,7 +648,7 @@ def decline_offer(request: Request, offer_id: int, form: Form) -> Response:
 
 
 @router.post("/app/charity/offers/{offer_id}/outcome")
-def record_outcome(request: Request, offer_id: int, form: Form) -> Response:
+def record_outcome(request: Request, offer_id: ObjectId, form: Form) -> Response:
     """Collected, delivered or did not arrive."""
     viewer = _posted(request, form, *CHARITY)
     outcome = forms.text(form, "outcome")
@@ -653,7 +667,7 @@ def record_outcome(request: Request, offer_id: int, form: Form) -> Response:
 
 
 @router.post("/app/charity/offers/{offer_id}/messages")
-def charity_message(request: Request, offer_id: int, form: Form) -> Response:
+def charity_message(request: Request, offer_id: ObjectId, form: Form) -> Response:
     """Write to the council about this household."""
     viewer = _posted(request, form, *CHARITY)
     offer = offers.get_offer(_db(request), viewer.principal, offer_id)
@@ -701,14 +715,14 @@ def _capacity_page(
 
 
 @router.get("/app/charity/sites/{site_id}/capacity")
-def capacity_form(request: Request, site_id: int) -> HTMLResponse:
+def capacity_form(request: Request, site_id: ObjectId) -> HTMLResponse:
     """This week's capacity of one site."""
     viewer = require(request, *CHARITY)
     return _capacity_page(request, viewer, site_id, None, {})
 
 
 @router.post("/app/charity/sites/{site_id}/capacity")
-def save_capacity(request: Request, site_id: int, form: Form) -> Response:
+def save_capacity(request: Request, site_id: ObjectId, form: Form) -> Response:
     """Record this week's capacity (the earlier figure is kept as history)."""
     viewer = _posted(request, form, *CHARITY)
     answers = forms.CapacityForm.from_form(form)
@@ -765,11 +779,7 @@ def start_run(request: Request, form: Form, files: Files) -> Response:
     """Check the request and queue the run; the run's page shows progress and results."""
     viewer = _posted(request, form, *PLANNER)
     errors: dict[str, str] = {}
-    seconds_text = forms.text(form, "seconds")
-    try:
-        seconds = float(seconds_text)
-    except ValueError:
-        seconds = -1.0
+    seconds = forms.decimal_number(forms.text(form, "seconds"), 0, planner.MAX_SECONDS) or -1.0
     if not 1 <= seconds <= planner.MAX_SECONDS:
         errors["seconds"] = f"Enter a number of seconds from 1 to {planner.MAX_SECONDS:.0f}"
     source = forms.text(form, "source")
@@ -821,14 +831,12 @@ def _own_run(request: Request, viewer: Viewer, run_id: str) -> planner.ScenarioR
 
 
 @router.get("/app/planner/runs/{run_id}")
-def run_page(request: Request, run_id: str) -> HTMLResponse:
+def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     """Progress, then the comparison table, plots and the map of unmet need."""
     viewer = require(request, *PLANNER)
     run = _own_run(request, viewer, run_id)
     names, rows = planner.comparison_rows(run.result) if run.result else ([], [])
-    shown = request.query_params.get("map", "baseline")
-    if shown not in names:
-        shown = "baseline"
+    shown = _choice(request, "map", names or ["baseline"]) or "baseline"
     kpis = run.kpis(shown)
     points = planner.unmet_map(kpis) if kpis else []
     districts = kpis["districts"] if kpis else []
@@ -850,7 +858,7 @@ def run_page(request: Request, run_id: str) -> HTMLResponse:
 
 
 @router.get("/app/planner/runs/{run_id}/comparison.csv")
-def run_csv(request: Request, run_id: str) -> Response:
+def run_csv(request: Request, run_id: RunId) -> Response:
     """The comparison table as CSV (the same bytes the CLI writes)."""
     viewer = require(request, *PLANNER)
     run = _own_run(request, viewer, run_id)
@@ -873,12 +881,12 @@ KINDS = ("message", "note", "decision", "audit")
 
 
 @router.get("/app/foi")
-def foi_search(request: Request) -> HTMLResponse:
+def foi_search(request: Request, page: PageQuery = 1) -> HTMLResponse:
     """Search the record (redacted text for FOI officers)."""
     viewer = require(request, *FOI)
     params = request.query_params
     query = params.get("q", "").strip()[:500]
-    kind = params.get("kind", "")
+    kind = _choice(request, "kind", KINDS)
     values: FormValues = dict(params)
     _, date_from, wrong_from = forms.date_parts(values, "from")
     _, date_to, wrong_to = forms.date_parts(values, "to")
@@ -897,9 +905,7 @@ def foi_search(request: Request) -> HTMLResponse:
             date_to=date_to,
             kinds=(DocumentKind(kind),) if kind in KINDS else (),
         )
-        result = queries.foi_search(
-            _db(request), viewer.principal, query, filters, _page_number(request), 20
-        )
+        result = queries.foi_search(_db(request), viewer.principal, query, filters, page, 20)
     return render(
         request,
         "foi/search.html",
@@ -922,8 +928,9 @@ def _register_page(
     errors: dict[str, str],
     form: FormValues | None = None,
     parts: dict[str, str] | None = None,
+    page: int = 1,
 ) -> HTMLResponse:
-    register = foi.list_requests(_db(request), viewer.principal, _page_number(request), 50, None)
+    register = foi.list_requests(_db(request), viewer.principal, page, 50, None)
     return render(
         request,
         "foi/requests.html",
@@ -938,10 +945,10 @@ def _register_page(
 
 
 @router.get("/app/foi/requests")
-def register(request: Request) -> HTMLResponse:
+def register(request: Request, page: PageQuery = 1) -> HTMLResponse:
     """The register, soonest due first, with the form to log a new request."""
     viewer = require(request, *FOI)
-    return _register_page(request, viewer, {})
+    return _register_page(request, viewer, {}, page=page)
 
 
 @router.post("/app/foi/requests")
@@ -962,7 +969,7 @@ def log_request(request: Request, form: Form) -> Response:
 
 
 @router.post("/app/foi/requests/{request_id}/answered")
-def mark_answered(request: Request, request_id: int, form: Form) -> Response:
+def mark_answered(request: Request, request_id: ObjectId, form: Form) -> Response:
     """Mark a request answered today."""
     viewer = _posted(request, form, *FOI)
     foi.update_request(
@@ -991,10 +998,13 @@ def _export_form(
 
 
 @router.get("/app/foi/exports/new")
-def new_export(request: Request) -> HTMLResponse:
-    """Choose what to export."""
+def new_export(
+    request: Request,
+    request_id: Annotated[int | None, Query(alias="request", ge=1, le=MAX_ID)] = None,
+) -> HTMLResponse:
+    """Choose what to export (``?request=`` chooses the FOI request it answers)."""
     viewer = require(request, *FOI)
-    form: FormValues = {"foi_request_id": request.query_params.get("request", "")}
+    form: FormValues = {"foi_request_id": "" if request_id is None else str(request_id)}
     return _export_form(request, viewer, {}, form)
 
 
@@ -1015,7 +1025,7 @@ def create_export(request: Request, form: Form) -> Response:
 
 
 @router.get("/app/foi/exports/{export_id}")
-def export_page(request: Request, export_id: int) -> HTMLResponse:
+def export_page(request: Request, export_id: ObjectId) -> HTMLResponse:
     """What an export holds, what was removed, and the download."""
     viewer = require(request, *FOI)
     export = foi.get_export(_db(request), viewer.principal, export_id)
@@ -1023,15 +1033,12 @@ def export_page(request: Request, export_id: int) -> HTMLResponse:
 
 
 @router.get("/app/foi/exports/{export_id}/download")
-def download_export(request: Request, export_id: int) -> Response:
+def download_export(request: Request, export_id: ObjectId) -> Response:
     """The ZIP exactly as made."""
     viewer = require(request, *FOI)
     content = foi.export_content(_db(request), viewer.principal, export_id)
     return Response(
         content,
         media_type="application/zip",
-        headers={
-            **SECURITY_HEADERS,
-            "Content-Disposition": f'attachment; filename="foi-export-{export_id}.zip"',
-        },
+        headers={"Content-Disposition": f'attachment; filename="foi-export-{export_id}.zip"'},
     )

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.csvsafe import safe_frame
 from matching.scenarios.kpis import ScenarioKPIs
 
 __all__ = ["DIFF_SUFFIX", "compare", "comparison_csv", "format_value"]
@@ -73,4 +74,4 @@ def comparison_csv(table: pd.DataFrame) -> str:
     for column in out.columns:
         signed = str(column).endswith(DIFF_SUFFIX)
         out[column] = [format_value(v, signed=signed) for v in out[column]]
-    return str(out.to_csv(lineterminator="\n"))
+    return str(safe_frame(out).to_csv(lineterminator="\n"))
