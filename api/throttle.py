@@ -105,7 +105,18 @@ _OLDEST = (
     .limit(1)
 )
 _ADD = insert(_attempts).values(key=bindparam("key"), at=bindparam("at"))
-_PRUNE = delete(_attempts).where(_attempts.c.at <= bindparam("since"))
+_PRUNE_SQLITE = delete(_attempts).where(_attempts.c.at <= bindparam("since"))
+# PostgreSQL: rows another transaction is deleting are skipped, never waited for (no
+# deadlock between two sign-ins pruning at once); the next attempt takes what is left.
+_PRUNE_POSTGRESQL = delete(_attempts).where(
+    _attempts.c.id.in_(
+        select(_attempts.c.id)
+        .where(_attempts.c.at <= bindparam("since"))
+        .limit(500)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+)
 _CLEAR = delete(_attempts).where(_attempts.c.key == bindparam("key"))
 _LOCK = text("SELECT pg_advisory_xact_lock(:lock)")
 
@@ -143,7 +154,8 @@ class DatabaseAttempts:
             if not self.db.is_sqlite:
                 connection.execute(_LOCK, {"lock": _lock_number(key)})
             now = clock.now()
-            connection.execute(_PRUNE, {"since": now - timedelta(seconds=window)})
+            prune = _PRUNE_SQLITE if self.db.is_sqlite else _PRUNE_POSTGRESQL
+            connection.execute(prune, {"since": now - timedelta(seconds=window)})
             waiting = self._wait(connection, key, limit, window)
             if waiting is not None:
                 return waiting, 0

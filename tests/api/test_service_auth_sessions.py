@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
 import jwt
 import pytest
@@ -14,7 +15,6 @@ from api.auth import issue_token
 from api.cli import app as cli
 from api.db import Database
 from api.record.audit import verify_chain
-from api.services import accounts
 from api.tables import Role, User
 from api.web.security import SESSION_COOKIE
 from tests.api.auth_helpers import api_sign_in, csrf, events, page_sign_in
@@ -22,6 +22,13 @@ from tests.api.conftest import PASSWORD, TEST_SECRET, World
 
 BODY = {"household_size": 2, "urgency": "urgent", "postcode": "LS9 7AB", "consent_to_share": True}
 NEW_PASSWORD = "a brand new passphrase for testing"
+
+
+def _accounts() -> ModuleType:
+    """The account service (imported when used, so each test fails on its own)."""
+    from api.services import accounts
+
+    return accounts
 
 
 def _user(world: World, role: Role = Role.CASEWORKER) -> User:
@@ -61,7 +68,7 @@ def test_deactivated_users_token_is_refused_at_once(
     user = _user(world)
     headers = world.headers("A", Role.CASEWORKER)
     assert client.post("/referrals", json=BODY, headers=headers).status_code == 201
-    accounts.set_active(db, user.id, False)
+    _accounts().set_active(db, user.id, False)
     refused = client.post("/referrals", json=BODY, headers=headers)
     assert refused.status_code == 401, refused.text
     assert client.get("/auth/me", headers=headers).status_code == 401
@@ -87,8 +94,8 @@ def test_reactivation_does_not_revive_earlier_tokens(
     """A token from before a deactivation stays dead after reactivation; a new sign-in works."""
     user = _user(world)
     headers = world.headers("A", Role.CASEWORKER)
-    accounts.set_active(db, user.id, False)
-    accounts.set_active(db, user.id, True)
+    _accounts().set_active(db, user.id, False)
+    _accounts().set_active(db, user.id, True)
     assert client.get("/auth/me", headers=headers).status_code == 401
     signed = api_sign_in(client, user.email, PASSWORD)
     assert signed.status_code == 200
@@ -153,7 +160,7 @@ def test_deactivation_ends_page_sessions(client: TestClient, db: Database, world
     """A page session of a deactivated user is sent back to sign in on its next request."""
     user = _user(world)
     value = _page_session(client, user.email)
-    accounts.set_active(db, user.id, False)
+    _accounts().set_active(db, user.id, False)
     assert _page_with(client, value) == 303
 
 
@@ -165,7 +172,7 @@ def test_password_change_ends_earlier_tokens_and_sessions(
     user = _user(world)
     headers = world.headers("A", Role.CASEWORKER)
     value = _page_session(client, user.email)
-    accounts.set_password(db, user.id, NEW_PASSWORD)
+    _accounts().set_password(db, user.id, NEW_PASSWORD)
     assert client.post("/referrals", json=BODY, headers=headers).status_code == 401
     assert _page_with(client, value) == 303
     assert api_sign_in(client, user.email, PASSWORD).status_code == 401
@@ -186,7 +193,7 @@ def test_a_short_password_is_refused_and_changes_nothing(db: Database, world: Wo
 
     user = _user(world)
     with pytest.raises(ProblemError) as refused:
-        accounts.set_password(db, user.id, "short")
+        _accounts().set_password(db, user.id, "short")
     assert refused.value.status == 422 and "at least 12" in refused.value.detail
     after = _fresh(db, user.id)
     assert (after.password_hash, after.session_version) == (
@@ -197,7 +204,7 @@ def test_a_short_password_is_refused_and_changes_nothing(db: Database, world: Wo
 
 def test_other_users_sessions_survive(client: TestClient, db: Database, world: World) -> None:
     """Deactivating one person leaves everyone else's tokens working."""
-    accounts.set_active(db, _user(world).id, False)
+    _accounts().set_active(db, _user(world).id, False)
     planner = world.headers("A", Role.PLANNER)
     assert client.get("/auth/me", headers=planner).status_code == 200
 
