@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import select
 
 from api.config import Settings
 from api.db import Database
@@ -178,38 +178,48 @@ def _decode_token(token: str, settings: Settings) -> TokenClaims:
         raise _unauthorized("The access token is not valid.") from exc
 
 
-_users = cast(Table, User.__table__)
-_organisations = cast(Table, Organisation.__table__)
-_ACCOUNT = (
-    select(
-        _users.c.is_active,
-        _users.c.session_version,
-        _users.c.role,
-        _users.c.organisation_id,
-        _organisations.c.kind,
-    )
-    .join(_organisations, _organisations.c.id == _users.c.organisation_id)
-    .where(_users.c.id == bindparam("user_id"))
+_ACCOUNT_SQL = (
+    "SELECT users.is_active, users.session_version, users.role, users.organisation_id, "
+    "organisations.kind FROM users JOIN organisations ON organisations.id = "
+    "users.organisation_id WHERE users.id = {param}"
 )
+_ACCOUNT_SQLITE = _ACCOUNT_SQL.format(param="?")
+_ACCOUNT_POSTGRESQL = _ACCOUNT_SQL.format(param="%s")
 
 
 def live_principal(db: Database, user_id: int, session_version: int) -> Principal | None:
     """The principal of user ``user_id`` as the database has it now, or ``None`` if the user
     does not exist, is deactivated, or has ended the sessions of ``session_version``.
 
-    One primary-key read (the user and their organisation); on PostgreSQL in autocommit
-    mode, so a single round trip. Role and organisation come from the database, not the token.
+    Every authenticated request pays for this, so it is one primary-key read (the user and
+    their organisation) on a pooled driver connection, without the SQL layer's statement
+    machinery (its cost: docs/benchmarks.md), and on PostgreSQL in autocommit: a single
+    round trip. Role and organisation come from the database, not the token.
     """
-    with db.engine.connect() as connection:
-        if not db.is_sqlite:  # SQLite's transactions are driven by api.db's hooks: keep them
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = connection.execute(_ACCOUNT, {"user_id": user_id}).first()
-    if row is None or not row.is_active or row.session_version != session_version:
+    connection = db.engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        if db.is_sqlite:  # autocommit already (api.db): the SELECT is its own read
+            cursor = driver.execute(_ACCOUNT_SQLITE, (user_id,))
+            row = cursor.fetchone()
+            cursor.close()
+        else:
+            driver.autocommit = True
+            try:
+                row = driver.execute(_ACCOUNT_POSTGRESQL, (user_id,)).fetchone()
+            finally:
+                driver.autocommit = False
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    is_active, version, role, organisation_id, kind = row
+    if not is_active or version != session_version:
         return None
     return Principal(
-        organisation_id=row.organisation_id,
-        organisation_kind=OrganisationKind(row.kind),
-        role=Role(row.role),
+        organisation_id=int(organisation_id),
+        organisation_kind=OrganisationKind(kind),
+        role=Role(role),
         user_id=user_id,
     )
 
@@ -284,10 +294,13 @@ async def current_principal(
     """The authenticated caller, from a bearer token or an API key; 401 otherwise.
 
     The dependency is async so a request does not hop through the thread pool for each of
-    its dependencies; the one database read (the account behind a token, or the API key)
-    runs in a worker thread.
+    its dependencies. The one database read (the account behind a token, or the API key)
+    runs in a worker thread, except a token's on SQLite: a local primary-key read costs less
+    than the hop, and in WAL mode a reader does not wait for writers.
     """
     if token:
+        if db.is_sqlite:  # a local read of tens of microseconds: cheaper than a thread hop
+            return principal_from_token(token, settings, db)
         return await run_in_threadpool(principal_from_token, token, settings, db)
     if api_key:
         return await run_in_threadpool(principal_from_api_key, db, api_key)

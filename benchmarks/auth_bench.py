@@ -6,10 +6,13 @@ Starlette's TestClient (the real app: middleware, dependencies, services, databa
 network). It times, one request at a time and after a warm-up:
 
 - ``GET /auth/me``: the cheapest authenticated request (mostly the credential check);
-- ``POST /referrals``: the service's busiest write, with a fresh body each time.
+- ``POST /referrals``: the service's busiest write, with a fresh body each time;
+- on trees that have it, the account check alone (``api.auth.live_principal``), called
+  directly 2,000 times.
 
 Each figure is the median, over ``--batches`` batches, of the mean time per request in a
-batch of ``--batch`` requests. Run it on two trees to compare them: it uses only
+batch of ``--batch`` requests: wall-clock, and the process's CPU time (steadier on a busy
+machine). Run it on two trees to compare them: it uses only
 ``create_app``, ``Settings``, ``issue_token`` and the seed helpers. Usage::
 
     python -m benchmarks.auth_bench [--backends sqlite postgresql] [--batch 100]
@@ -79,14 +82,37 @@ def _body(i: int) -> dict[str, Any]:
     }
 
 
-def _timed(client: TestClient, calls: list[tuple[str, str, dict[str, Any]]]) -> float:
-    """Mean seconds per request over ``calls`` (every answer must be a success)."""
-    started = time.perf_counter()
+def _timed(client: TestClient, calls: list[tuple[str, str, dict[str, Any]]]) -> tuple[float, float]:
+    """Mean wall-clock and process-CPU seconds per request over ``calls`` (every answer must
+    be a success). CPU time counts every thread of this process (app, client, thread pool)
+    and is far less disturbed than wall time by other work on a shared machine."""
+    started, cpu = time.perf_counter(), time.process_time()
     for method, path, kwargs in calls:
         response = client.request(method, path, **kwargs)
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:200]}")
-    return (time.perf_counter() - started) / len(calls)
+    return (
+        (time.perf_counter() - started) / len(calls),
+        (time.process_time() - cpu) / len(calls),
+    )
+
+
+def _check_alone(db: Database, user_id: int, rounds: int = 2000) -> dict[str, float] | None:
+    """Microseconds per call of the account check alone (trees that have it)."""
+    import api.auth
+
+    check = getattr(api.auth, "live_principal", None)
+    if check is None:
+        return None
+    for _ in range(100):
+        check(db, user_id, 0)
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in range(rounds):
+        check(db, user_id, 0)
+    return {
+        "wall_us": round((time.perf_counter() - started) / rounds * 1e6, 1),
+        "cpu_us": round((time.process_time() - cpu) / rounds * 1e6, 1),
+    }
 
 
 def measure(backend: str, batch: int, batches: int) -> dict[str, Any]:
@@ -123,15 +149,21 @@ def measure(backend: str, batch: int, batches: int) -> dict[str, Any]:
                 ):
                     _timed(client, [make(counter + i) for i in range(WARM_UP)])
                     counter += WARM_UP
-                    means = []
+                    walls, cpus = [], []
                     for _ in range(batches):
-                        means.append(_timed(client, [make(counter + i) for i in range(batch)]))
+                        wall, cpu = _timed(client, [make(counter + i) for i in range(batch)])
+                        walls.append(wall)
+                        cpus.append(cpu)
                         counter += batch
                     results[name] = {
-                        "median_ms": round(statistics.median(means) * 1000, 3),
-                        "min_ms": round(min(means) * 1000, 3),
-                        "max_ms": round(max(means) * 1000, 3),
+                        "median_ms": round(statistics.median(walls) * 1000, 3),
+                        "min_ms": round(min(walls) * 1000, 3),
+                        "max_ms": round(max(walls) * 1000, 3),
+                        "cpu_median_ms": round(statistics.median(cpus) * 1000, 3),
                     }
+            alone = _check_alone(db, user.id)
+            if alone is not None:
+                results["account check alone"] = alone
             return results
         finally:
             db.dispose()
@@ -156,9 +188,16 @@ def main() -> None:
     for backend in args.backends:
         report["results"][backend] = measure(backend, args.batch, args.batches)
         for name, figures in report["results"][backend].items():
+            if "wall_us" in figures:
+                print(
+                    f"{backend:<11} {name:<20} {figures['wall_us']:.1f} us wall, "
+                    f"{figures['cpu_us']:.1f} us CPU per call"
+                )
+                continue
             print(
-                f"{backend:<11} {name:<16} median {figures['median_ms']:.3f} ms "
-                f"(batches {figures['min_ms']:.3f}-{figures['max_ms']:.3f})"
+                f"{backend:<11} {name:<20} median {figures['median_ms']:.3f} ms "
+                f"(batches {figures['min_ms']:.3f}-{figures['max_ms']:.3f}), "
+                f"CPU {figures['cpu_median_ms']:.3f} ms"
             )
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
