@@ -93,7 +93,11 @@ def authenticate(db: Database, email: str, password: str) -> User | None:
 
 
 def issue_token(user: User, settings: Settings) -> tuple[str, int]:
-    """A signed access token for ``user`` and its lifetime in seconds."""
+    """A signed access token for ``user`` and its lifetime in seconds.
+
+    It carries the user's ``session_version``: signing out, deactivation or a new password
+    raise that number, and the token stops working at once.
+    """
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=settings.token_minutes)
     claims = {
@@ -101,6 +105,7 @@ def issue_token(user: User, settings: Settings) -> tuple[str, int]:
         "org": user.organisation_id,
         "kind": user.organisation.kind.value,
         "role": user.role.value,
+        "ver": user.session_version,
         "iat": now,
         "exp": now + lifetime,
         "typ": "access",
@@ -113,54 +118,120 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified access token says: whose it is, under which session version, until
+    when (``exp``, seconds since the epoch)."""
+
+    user_id: int
+    session_version: int
+    expires: int
+
+
 TOKEN_CACHE_SIZE = 4096
-_checked_tokens: dict[tuple[str, str], tuple[Principal, int]] = {}
-"""Tokens whose signature and claims were already checked: (secret, token) -> (who, exp).
+_checked_tokens: dict[tuple[str, str], TokenClaims] = {}
+"""Tokens whose signature and claims were already checked: (secret, token) -> claims.
 
 A token is immutable and signed, so once it verified under a secret, only its expiry can
-change the answer; a hit re-checks that (as PyJWT does: expired once ``exp <= now``) and
-skips the HMAC and claim parsing. Only successes are kept; the oldest entry goes first.
+change that answer; a hit re-checks that (as PyJWT does: expired once ``exp <= now``) and
+skips the HMAC and claim parsing. Whether the account may still use it is never cached:
+:func:`principal_from_token` reads it on every request. Only successes are kept; the oldest
+entry goes first.
 """
 
 
-def principal_from_token(token: str, settings: Settings) -> Principal:
-    """Decode and check a bearer token (signature, expiry, claims) into a principal."""
+def token_claims(token: str, settings: Settings) -> TokenClaims:
+    """Check a bearer token's signature, expiry and claims (not the account: see
+    :func:`principal_from_token`)."""
     cache_key = (settings.jwt_secret, token)
     hit = _checked_tokens.get(cache_key)
     if hit is not None:
-        if hit[1] <= time.time():
+        if hit.expires <= time.time():
             _checked_tokens.pop(cache_key, None)
             raise _unauthorized("The access token has expired; sign in again.")
-        return hit[0]
-    principal, expires = _decode_token(token, settings)
+        return hit
+    claims = _decode_token(token, settings)
     if len(_checked_tokens) >= TOKEN_CACHE_SIZE:
         # Another thread may have changed the cache meanwhile; losing a race only costs a miss.
         with contextlib.suppress(KeyError, RuntimeError, StopIteration):
             del _checked_tokens[next(iter(_checked_tokens))]
-    _checked_tokens[cache_key] = (principal, expires)
-    return principal
+    _checked_tokens[cache_key] = claims
+    return claims
 
 
-def _decode_token(token: str, settings: Settings) -> tuple[Principal, int]:
-    """Verify a bearer token with PyJWT: the principal it names and its ``exp``."""
+def _decode_token(token: str, settings: Settings) -> TokenClaims:
+    """Verify a bearer token with PyJWT: whose it is, its session version and its ``exp``."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             settings.jwt_secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp", "sub", "org", "role", "kind"]},
+            options={"require": ["exp", "sub", "org", "role", "kind", "ver"]},
         )
-        principal = Principal(
-            organisation_id=int(claims["org"]),
-            organisation_kind=OrganisationKind(claims["kind"]),
-            role=Role(claims["role"]),
-            user_id=int(claims["sub"]),
-        )
-        return principal, int(claims["exp"])
+        version = claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise TypeError("ver")
+        return TokenClaims(int(claims["sub"]), version, int(claims["exp"]))
     except jwt.ExpiredSignatureError as exc:
         raise _unauthorized("The access token has expired; sign in again.") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
         raise _unauthorized("The access token is not valid.") from exc
+
+
+_ACCOUNT_SQL = (
+    "SELECT users.is_active, users.session_version, users.role, users.organisation_id, "
+    "organisations.kind FROM users JOIN organisations ON organisations.id = "
+    "users.organisation_id WHERE users.id = {param}"
+)
+_ACCOUNT_SQLITE = _ACCOUNT_SQL.format(param="?")
+_ACCOUNT_POSTGRESQL = _ACCOUNT_SQL.format(param="%s")
+
+
+def live_principal(db: Database, user_id: int, session_version: int) -> Principal | None:
+    """The principal of user ``user_id`` as the database has it now, or ``None`` if the user
+    does not exist, is deactivated, or has ended the sessions of ``session_version``.
+
+    Every authenticated request pays for this, so it is one primary-key read (the user and
+    their organisation) on a pooled driver connection, without the SQL layer's statement
+    machinery (its cost: docs/benchmarks.md), and on PostgreSQL in autocommit: a single
+    round trip. Role and organisation come from the database, not the token.
+    """
+    connection = db.engine.raw_connection()
+    try:
+        driver: Any = connection.driver_connection
+        if db.is_sqlite:  # autocommit already (api.db): the SELECT is its own read
+            cursor = driver.execute(_ACCOUNT_SQLITE, (user_id,))
+            row = cursor.fetchone()
+            cursor.close()
+        else:
+            driver.autocommit = True
+            try:
+                row = driver.execute(_ACCOUNT_POSTGRESQL, (user_id,)).fetchone()
+            finally:
+                driver.autocommit = False
+    finally:
+        connection.close()
+    if row is None:
+        return None
+    is_active, version, role, organisation_id, kind = row
+    if not is_active or version != session_version:
+        return None
+    return Principal(
+        organisation_id=int(organisation_id),
+        organisation_kind=OrganisationKind(kind),
+        role=Role(role),
+        user_id=user_id,
+    )
+
+
+def principal_from_token(token: str, settings: Settings, db: Database) -> Principal:
+    """The caller a bearer token names, if the token is valid and its account still may use
+    it (exists, is active, has not signed out or changed password since); 401 otherwise."""
+    claims = token_claims(token, settings)
+    principal = live_principal(db, claims.user_id, claims.session_version)
+    if principal is None:
+        raise _unauthorized("The access token is no longer valid; sign in again.")
+    return principal
 
 
 def _key_hash(key: str) -> str:
@@ -222,11 +293,15 @@ async def current_principal(
 ) -> Principal:
     """The authenticated caller, from a bearer token or an API key; 401 otherwise.
 
-    Dependencies are async so a request does not hop through the thread pool for each one;
-    only the API-key lookup (a database read) runs in a worker thread.
+    The dependency is async so a request does not hop through the thread pool for each of
+    its dependencies. The one database read (the account behind a token, or the API key)
+    runs in a worker thread, except a token's on SQLite: a local primary-key read costs less
+    than the hop, and in WAL mode a reader does not wait for writers.
     """
     if token:
-        return principal_from_token(token, settings)
+        if db.is_sqlite:  # a local read of tens of microseconds: cheaper than a thread hop
+            return principal_from_token(token, settings, db)
+        return await run_in_threadpool(principal_from_token, token, settings, db)
     if api_key:
         return await run_in_threadpool(principal_from_api_key, db, api_key)
     raise _unauthorized("Sign in first: send a bearer token or an X-API-Key header.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, directory, matchcmd, scenario, server
+from api.commands import audit, directory, matchcmd, scenario, server, users
 
 app = typer.Typer(
     name="foodmatch",
@@ -23,6 +23,7 @@ scenario.register(app)
 server.register(app)
 audit.register(app)
 directory.register(app)
+users.register(app)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.config import Settings, get_settings
+from api.config import Settings, get_settings, require_strong_secret
 from api.db import Database
 from api.directory.cors import OrukCorsMiddleware
 from api.headers import SecurityHeadersMiddleware
@@ -158,6 +158,7 @@ def _problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the service for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
+    require_strong_secret(settings)  # no app that would accept forged tokens
     configure_logging(settings.log_level)
     database = db or Database.from_url(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms

@@ -193,8 +193,26 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_version: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Goes up when the person signs out, is deactivated or gets a new password; every token
+    and page session carries the value it was issued under and stops working once it differs."""
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class SignInAttempt(Base):
+    """A counted sign-in attempt: a failure, or one whose password is being checked.
+
+    ``key`` is a keyed hash of the e-mail address or the client address (never the value
+    itself); rows older than the sign-in window are deleted as new attempts arrive.
+    """
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ApiKey(Base):

@@ -91,6 +91,25 @@ def seed_demo_command(
     _print_sign_ins(rows)
 
 
+def _check_secret(demo: bool) -> None:
+    """Stop (one line, exit 1) unless the token secret is fit to sign with; ``--demo`` makes
+    a random one for this run instead (its workers inherit it)."""
+    import os
+    import secrets
+
+    from api.config import SECRET_ADVICE, SECRET_VARIABLE, get_settings, secret_problem
+
+    problem = secret_problem(get_settings().jwt_secret)
+    if problem is None:
+        return
+    if not demo:
+        typer.echo(f"foodmatch serve: {problem}: {SECRET_ADVICE}.", err=True)
+        raise typer.Exit(1)
+    os.environ[SECRET_VARIABLE] = secrets.token_urlsafe(48)
+    get_settings.cache_clear()
+    typer.echo(f"Demo: {problem}, so this run signs with a random secret (sign-ins end with it).")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
@@ -104,6 +123,10 @@ def serve(
 
     import uvicorn
 
+    from api.config import get_settings
+
+    _check_secret(demo)
+    trusted_proxies = get_settings().trusted_proxies.strip()
     url = _database_url(None)
     _upgrade(url)
     if demo:
@@ -117,6 +140,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # X-Forwarded-For names the client only when it comes from a configured proxy.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
     )
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.auth import DbDep, Principal, SettingsDep, authenticate, issue_token, require_roles
-from api.problems import ProblemError
+from api import throttle
+from api.auth import DbDep, Principal, SettingsDep, issue_token, require_roles
+from api.problems import Problem, ProblemError
 from api.routers.common import AUTHED, ObjectId, problems
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, WhoAmI
-from api.services import keys
+from api.services import accounts, keys
 from api.tables import Role
 
 router = APIRouter(tags=["auth"])
@@ -20,17 +21,67 @@ Anyone = Annotated[Principal, Depends(require_roles(*ANY_ROLE))]
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": Problem,
+        "description": (
+            "Too many failed sign-ins for this e-mail address or from this client address; "
+            "nothing was checked. Wait the `Retry-After` seconds."
+        ),
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until a sign-in will be checked again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
+
+
+def too_many(exc: throttle.TooManyAttempts) -> ProblemError:
+    """The 429 problem for a refused sign-in (the same words for account and address)."""
+    return ProblemError(
+        429,
+        "Too many failed sign-ins; nothing was checked. Try again in "
+        f"{exc.minutes} minute{'s' if exc.minutes != 1 else ''}.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def limiter_down() -> ProblemError:
+    """The 503 problem when the sign-in counts cannot be reached (sign-in is refused)."""
+    return ProblemError(
+        503,
+        "Sign-in is unavailable: the store of sign-in limits cannot be reached. Retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 @router.post(
     "/auth/token",
     response_model=TokenRead,
     summary="Sign in: e-mail and password for a bearer token",
-    responses=problems(401, 422, 503),
+    responses={**problems(401, 422, 503), **TOO_MANY},
 )
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: DbDep, settings: SettingsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
 ) -> TokenRead:
-    """Exchange an e-mail (``username``) and password for a short-lived bearer token."""
-    user = authenticate(db, form.username, form.password)
+    """Exchange an e-mail (``username``) and password for a short-lived bearer token.
+
+    Failed sign-ins are limited per e-mail address and per client address (429 with
+    ``Retry-After``; while locked even the right password is refused).
+    """
+    try:
+        user = accounts.sign_in(
+            db, settings, form.username, form.password, throttle.client_address(request)
+        )
+    except throttle.TooManyAttempts as exc:
+        raise too_many(exc) from None
+    except throttle.LimiterUnavailable:
+        raise limiter_down() from None
     if user is None:
         raise ProblemError(401, "Wrong e-mail or password.", headers={"WWW-Authenticate": "Bearer"})
     access, lifetime = issue_token(user, settings)

@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
-from api import clock
-from api.auth import authenticate
+from api import clock, throttle
 from api.config import Settings
 from api.db import Database
 from api.problems import ProblemError, validation_problems
@@ -30,7 +29,7 @@ from api.routers.common import MAX_ID, MAX_PAGE, ObjectId
 from api.routers.scenarios import RunId
 from api.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
 from api.seed import current_week
-from api.services import matching, offers, providers, referrals, scenario_runs
+from api.services import accounts, matching, offers, providers, referrals, scenario_runs
 from api.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
 from api.web import forms, planner, queries
 from api.web.render import HERE, error_page, render
@@ -230,7 +229,12 @@ def static(name: str) -> Response:
 
 
 def _sign_in_page(
-    request: Request, *, errors: dict[str, str], email: str = "", status_code: int = 200
+    request: Request,
+    *,
+    errors: dict[str, str],
+    email: str = "",
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     token = request.cookies.get(SIGN_IN_COOKIE) or uuid.uuid4().hex
     response = render(
@@ -244,6 +248,7 @@ def _sign_in_page(
         csrf=token,
         next=safe_next(request.query_params.get("next")) or "",
     )
+    response.headers.update(headers or {})
     set_cookie(request, response, SIGN_IN_COOKIE, token, hours=1)
     return response
 
@@ -259,7 +264,8 @@ def sign_in_form(request: Request) -> Response:
 
 @router.post("/app/sign-in")
 def sign_in(request: Request, form: Form) -> Response:
-    """Check the e-mail and password; start a session; go to the role's home page."""
+    """Check the e-mail and password (under the sign-in limits); start a session; go to the
+    role's home page."""
     expected = request.cookies.get(SIGN_IN_COOKIE)
     if not expected:
         raise BadCsrf
@@ -274,7 +280,29 @@ def sign_in(request: Request, form: Form) -> Response:
         errors["password"] = "Enter your password"
     user = None
     if not errors:
-        user = authenticate(_db(request), email, password)
+        settings = _settings(request)
+        try:
+            user = accounts.sign_in(
+                _db(request), settings, email, password, throttle.client_address(request)
+            )
+        except throttle.TooManyAttempts as exc:
+            minutes = f"{exc.minutes} minute{'s' if exc.minutes != 1 else ''}"
+            errors["email"] = (
+                f"Too many failed sign-ins. Wait {minutes}, then try again. "
+                "If you have forgotten your password, ask your organisation's administrator"
+            )
+            return _sign_in_page(
+                request,
+                errors=errors,
+                email=email,
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        except throttle.LimiterUnavailable:
+            errors["email"] = "Signing in is not working at the moment. Try again in a minute"
+            return _sign_in_page(
+                request, errors=errors, email=email, status_code=503, headers={"Retry-After": "5"}
+            )
         if user is None:
             errors["email"] = "Enter a correct email address and password"
     if errors or user is None:
@@ -294,8 +322,9 @@ def sign_in(request: Request, form: Form) -> Response:
 
 @router.post("/app/sign-out")
 def sign_out(request: Request, form: Form) -> Response:
-    """End the session."""
-    _posted(request, form)
+    """End the session, and every other session and access token of this person, at once."""
+    viewer = _posted(request, form)
+    accounts.end_sessions(_db(request), viewer.user_id)
     response = _see_other("/app/sign-in", "signed-out")
     response.delete_cookie(SESSION_COOKIE, path="/app")
     return response

@@ -3,8 +3,10 @@
 The session is a cookie holding a signed token (HS256 with a key derived from the service's
 secret, and an audience only pages accept), so it can never be replayed as an API bearer
 token, nor a bearer token as a session. Every request re-reads the user, so a deactivated
-account loses its pages at once. Each session carries a random CSRF token that every form
-posts back; the sign-in form, before any session exists, uses a double-submit cookie.
+account loses its pages at once, and a session carries the user's session version, so
+signing out or a new password ends every earlier session (and access token) at once. Each
+session carries a random CSRF token that every form posts back; the sign-in form, before any
+session exists, uses a double-submit cookie.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def new_session(user: User, settings: Settings) -> str:
         "sub": str(user.id),
         "aud": AUDIENCE,
         "csrf": secrets.token_urlsafe(24),
+        "ver": user.session_version,
         "iat": now,
         "exp": now + timedelta(hours=SESSION_HOURS),
     }
@@ -108,7 +111,7 @@ def _claims(value: str, settings: Settings) -> dict[str, Any] | None:
             _key(settings),
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"require": ["exp", "sub", "aud", "csrf"]},
+            options={"require": ["exp", "sub", "aud", "csrf", "ver"]},
         )
     except jwt.InvalidTokenError:
         return None
@@ -127,9 +130,12 @@ def current_viewer(request: Request) -> Viewer | None:
         user_id = int(claims["sub"])
     except (TypeError, ValueError):
         return None
+    version = claims["ver"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        return None
     with db.read() as session:
         user = session.scalar(select(User).where(User.id == user_id))
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or user.session_version != version:
             return None
         organisation = user.organisation
         return Viewer(

@@ -50,6 +50,7 @@ def _forged(world: World, **changes: object) -> str:
         "org": user.organisation_id,
         "kind": "council",
         "role": "caseworker",
+        "ver": user.session_version,
         "exp": datetime.now(UTC) + timedelta(minutes=5),
     }
     claims.update(changes)

@@ -35,11 +35,15 @@ from api import clock
 from api.config import Settings
 from api.db import Database
 from api.main import create_app
+from api.schemas import POSTCODE_PATTERN
 from api.tables import Role
 from api.web.planner import RUNS
 from tests.api.conftest import TEST_SECRET, World, build_world
 from tests.api.test_service_authorization import PUBLIC, RULES
 from tests.conftest import BACKENDS, fresh_database
+
+WELL_FORMED_POSTCODE = re.compile(POSTCODE_PATTERN.removeprefix("^").removesuffix("$"))
+"""A postcode's shape; the directory's query parameter checks only that."""
 
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict({"generation": {"max-examples": 100}})
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -110,18 +110,18 @@ def test_key_replays_the_first_response_and_refuses_another_body(
 
 
 def test_checked_token_still_expires(
-    settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, db: Database, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A token accepted once is refused once its expiry passes, and never under another key."""
     token = world.token("A", Role.CASEWORKER)
-    principal = principal_from_token(token, settings)
-    assert principal_from_token(token, settings) == principal
+    principal = principal_from_token(token, settings, db)
+    assert principal_from_token(token, settings, db) == principal
     other = settings.model_copy(update={"jwt_secret": "another-secret-that-is-long-enough-ok"})
     with pytest.raises(ProblemError) as wrong_key:
-        principal_from_token(token, other)
+        principal_from_token(token, other, db)
     assert wrong_key.value.status == 401
     later = api.auth.time.time() + settings.token_minutes * 60 + 1
     monkeypatch.setattr(api.auth.time, "time", lambda: later)
     with pytest.raises(ProblemError) as expired:
-        principal_from_token(token, settings)
+        principal_from_token(token, settings, db)
     assert expired.value.status == 401 and "expired" in expired.value.detail

@@ -8,7 +8,7 @@ the random namespace the installation's published UUIDs are made in (one is draw
 gain ``closed_at``: a closed site is not offered to households.
 
 Revision ID: 0006_service
-Revises: 0003_service
+Revises: 0004_service
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_service"
-down_revision: str | Sequence[str] | None = "0003_service"
+down_revision: str | Sequence[str] | None = "0004_service"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
