@@ -13,8 +13,8 @@ from typing import Any
 from api.repository import Usage
 from api.tables import Capacity, Provider, Referral
 from matching import models as m
+from matching.engine import solve
 from matching.geo import Gazetteer
-from matching.solver import solve
 
 _GAZETTEERS: dict[str | None, Gazetteer] = {}
 

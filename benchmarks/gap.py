@@ -1,6 +1,6 @@
 """OR-Library / Yagiura generalised assignment (GAP) instances, solved by the engine's core.
 
-The engine's assignment core (:func:`matching.assignment.solve_assignment`) is generic:
+The engine's assignment core (:func:`matching.engine.solve_assignment`) is generic:
 items choose at most one arc under weighted capacity rows, most items first, then least
 cost. A GAP instance maps onto it directly: jobs are items (all of one rank), agents are
 bins with one capacity row each, and every agent-job pair whose weight fits the agent is an
@@ -99,7 +99,7 @@ def instance_names(directory: Path) -> list[str]:
 
 def solver_entry_point() -> Callable[..., Any] | None:
     """The engine's generic assignment solver, or None if this checkout does not have it."""
-    for module in ("matching.assignment", "matching.solver"):
+    for module in ("matching.engine", "matching.assignment"):
         try:
             found = getattr(importlib.import_module(module), "solve_assignment", None)
         except ImportError:
@@ -110,8 +110,8 @@ def solver_entry_point() -> Callable[..., Any] | None:
 
 
 def assignment_model(instance: GapInstance, sense: str) -> Any:
-    """The instance as a :class:`matching.assignment.AssignmentModel` (items = jobs)."""
-    from matching.assignment import AssignmentModel
+    """The instance as a :class:`matching.engine.model.AssignmentModel` (items = jobs)."""
+    from matching.engine.model import AssignmentModel
 
     agent, job = np.nonzero(instance.weight <= instance.capacity[:, None])
     cost = instance.cost[agent, job]
@@ -176,7 +176,7 @@ def solve_instance(
     """Solve one instance with the engine's assignment core and compare with the bounds."""
     solve = solver_entry_point()
     if solve is None:
-        raise RuntimeError("matching.assignment.solve_assignment is not available")
+        raise RuntimeError("matching.engine.solve_assignment is not available")
     model = assignment_model(instance, sense)
     started = time.perf_counter()
     solution = solve(model, time_limit=time_limit)

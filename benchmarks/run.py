@@ -377,7 +377,7 @@ def gap_markdown(payload: dict[str, Any] | None, note: str) -> str:
     lines = [
         "## GAP (OR-Library / Yagiura generalised assignment instances)",
         "",
-        "The engine's assignment core (`matching.assignment.solve_assignment`) on the classic "
+        "The engine's assignment core (`matching.engine.solve_assignment`) on the classic "
         "GAP instances: jobs are items, agents are capacity rows, every job must be assigned "
         "(the core maximises assigned jobs, then minimises cost). Compared with the bounds "
         "published with the instances (`bounds.txt`: lb = ub means proven optimal; for some d/e "

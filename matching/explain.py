@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.geo import PAIR_FEASIBLE, PAIR_LACKS_DIET, Candidates
+from matching.candidates import Candidates, PairStatus
 from matching.models import DIETARY_TAGS, Match, Mode, Problem, Reason
 
 IntArray = npt.NDArray[np.int64]
@@ -108,8 +108,8 @@ def explain(
 
     # Per referral: its reason code (as Candidates.first_reason_codes) and, for each kind of
     # explanation, how many pairs it would list and where its first MAX_LISTED of them are.
-    feasible_before = _running_count(status == PAIR_FEASIBLE)
-    stocked_before = _running_count(status != PAIR_LACKS_DIET)
+    feasible_before = _running_count(status == PairStatus.FEASIBLE)
+    stocked_before = _running_count(status != PairStatus.LACKS_DIET)
     n_feasible = feasible_before[hi] - feasible_before[lo]
     n_stocked = stocked_before[hi] - stocked_before[lo]
     code = np.zeros(n, dtype=np.int64)
@@ -175,9 +175,9 @@ def explain(
             j, state = at_prov[k], at_status[k]
             if pair < 0 and reason_code != 0:  # dietary_unavailable or not_eligible
                 parts.append(f"{names[j]} ({at_km[k]:.1f} km)")
-            elif state == PAIR_LACKS_DIET:
+            elif state == PairStatus.LACKS_DIET:
                 parts.append(f"{names[j]} does not stock {needs[dietary]}")
-            elif state != PAIR_FEASIBLE:
+            elif state != PairStatus.FEASIBLE:
                 parts.append(f"{names[j]} does not serve {referral.outcode or 'this location'}")
             else:
                 key = (j, at_deliver[k], referral.household_size, dietary)

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Literal, get_args
 
-DIETARY_TAGS: tuple[str, ...] = (
+DietaryTag = Literal[
     "halal",
     "kosher",
     "vegetarian",
@@ -21,8 +22,20 @@ DIETARY_TAGS: tuple[str, ...] = (
     "nut_free",
     "diabetic",
     "baby",
-)
+]
+"""A dietary tag the contract knows (the one list: the API's schemas use it too)."""
+
+DIETARY_TAGS: tuple[str, ...] = get_args(DietaryTag)
 """Every dietary tag the contract knows, in a fixed order (bit ``i`` of a tag mask)."""
+
+
+def dietary_mask(tags: frozenset[str] | set[str] | list[str]) -> int:
+    """Bit mask of dietary tags (bit ``i`` = ``DIETARY_TAGS[i]``)."""
+    mask = 0
+    for tag in tags:
+        mask |= 1 << DIETARY_TAGS.index(tag)
+    return mask
+
 
 DEFAULT_MAX_TRAVEL_KM = 5.0
 MIN_HOUSEHOLD_SIZE = 1

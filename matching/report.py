@@ -1,19 +1,46 @@
-"""Side-by-side summaries of match results (the demo's and benchmarks' table)."""
+"""Summaries of match results: the run summary (``--summary-json``) and side-by-side tables."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from matching.baseline import METHOD as BASELINE_METHOD
-from matching.models import MatchResult, Problem, Reason, Urgency
+from matching.models import MatchResult, Problem, Reason, SolveStatus, Urgency
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: `foodmatch match` never needs it
+    import pandas as pd
 
 _UNMATCHED = [r for r in Reason if r is not Reason.MATCHED]
 
 
+def run_summary(result: MatchResult, problem: Problem) -> dict[str, Any]:
+    """A run's summary as JSON-able data: what ``foodmatch match --summary-json`` writes.
+
+    ``seconds`` is the engine's own time here; the command line replaces it with the whole
+    run's (reading and writing too) and keeps the engine's as ``solve_seconds``.
+    """
+    return {
+        "status": result.status.value,
+        "optimal": result.status is SolveStatus.OPTIMAL,
+        "method": result.method,
+        "referrals": len(problem.referrals),
+        "providers": len(problem.providers),
+        "matched": result.matched.as_dict(),
+        "matched_total": result.matched.total,
+        "unmatched": result.unmatched_by_reason,
+        "total_distance_km": round(result.total_distance_km, 3),
+        "seconds": round(result.seconds, 3),
+        "solve_seconds": round(result.seconds, 3),
+        "bound": dict(result.bound) if result.bound else None,
+        "timings": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
 def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd.DataFrame:
     """One column per result: matched per tier, people served, distance, unmatched by reason."""
+    import pandas as pd
+
     totals = {u: sum(1 for r in problem.referrals if r.urgency is u) for u in Urgency}
     sizes = {r.referral_id: r.household_size for r in problem.referrals}
     people_total = sum(sizes.values())

@@ -1295,7 +1295,7 @@ def run_scenario(
     min_district_households: int = DEFAULT_MIN_DISTRICT_HOUSEHOLDS,
 ) -> ScenarioKPIs:
     """Apply a scenario (``None`` = the baseline), solve it with the engine, return its KPIs."""
-    from matching.solver import solve
+    from matching.engine import solve
 
     problem = base if scenario is None else apply_scenario(base, scenario)
     result = solve(problem, time_limit=time_limit)

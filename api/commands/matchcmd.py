@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from matching.models import MatchResult, Problem
+    pass
 
 T = TypeVar("T")
 
@@ -45,27 +45,6 @@ def _step(message: str, action: Callable[[], T], timings: dict[str, float], key:
         value = action()
     timings[key] = time.perf_counter() - started
     return value
-
-
-def summary_dict(
-    result: MatchResult, problem: Problem, timings: dict[str, float]
-) -> dict[str, Any]:
-    """The run's summary as JSON-able data (the ``--summary-json`` content)."""
-    return {
-        "status": result.status.value,
-        "optimal": result.status.value == "optimal",
-        "method": result.method,
-        "referrals": len(problem.referrals),
-        "providers": len(problem.providers),
-        "matched": result.matched.as_dict(),
-        "matched_total": result.matched.total,
-        "unmatched": result.unmatched_by_reason,
-        "total_distance_km": round(result.total_distance_km, 3),
-        "seconds": round(sum(timings.values()), 3),
-        "solve_seconds": round(result.seconds, 3),
-        "bound": dict(result.bound) if result.bound else None,
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-    }
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -102,8 +81,9 @@ def match(
 ) -> None:
     """Match referrals to providers optimally and write matches.csv."""
     try:
+        from matching.engine import solve
         from matching.io import InputError, read_problem, write_matches
-        from matching.solver import solve
+        from matching.report import run_summary
 
         if time_limit is not None and time_limit <= 0:
             print("error: --time-limit must be a number of seconds greater than 0", file=sys.stderr)
@@ -125,8 +105,9 @@ def match(
             "match",
         )
         _step("Writing matches…", lambda: write_matches(result, out), timings, "write")
-        summary = summary_dict(result, problem, timings)
-        summary["timings"].update({k: round(v, 4) for k, v in result.timings.items()})
+        summary = run_summary(result, problem)
+        summary["seconds"] = round(sum(timings.values()), 3)
+        summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
         if summary_json is not None:
             summary_json.parent.mkdir(parents=True, exist_ok=True)
             summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -150,10 +131,10 @@ def demo(
 ) -> None:
     """Run the engine on the sample region and compare it with first-come-first-served."""
     from matching.baseline import first_come_first_served
+    from matching.engine import solve
     from matching.geo import data_dir
     from matching.io import InputError, read_problem, write_matches
     from matching.report import comparison_table
-    from matching.solver import solve
 
     folder = data or data_dir() / "sample"
     timings: dict[str, float] = {}

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from matching.engine import solve
 from matching.geo import EARTH_RADIUS_KM
 from matching.models import Match, Problem, Provider, Reason, Referral, Urgency
-from matching.solver import solve
 
 LAT0, LON0 = 53.8, -1.55
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching.engine import solve
 from matching.models import (
     Match,
     MatchResult,
@@ -43,7 +44,6 @@ from matching.scenarios import (
     scale_demand,
     set_delivery,
 )
-from matching.solver import solve
 
 REPO = Path(__file__).resolve().parents[2]
 LS9 = (53.796771, -1.50574)  # the LS9 district centroid in the shipped postcode table

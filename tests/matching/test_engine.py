@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from matching.engine import solve
 from matching.models import Mode, Problem, Provider, Reason, Referral, SolveStatus, Urgency
-from matching.solver import solve
 from tests.matching.oracle import (
     assignment_of,
     brute_force,

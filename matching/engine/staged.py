@@ -26,17 +26,16 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from matching.classes import group_items, mix64
-
-if TYPE_CHECKING:
-    from matching.assignment import AssignmentModel
+from matching.engine.budget import Deadline
+from matching.engine.classes import group_items, mix64
+from matching.engine.model import AssignmentModel
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -56,21 +55,6 @@ took GLOP 0.1-1.1 s and HiGHS' dual simplex up to 30 s; the cost LP, GLOP 5.3 s 
 dual simplex 1.3 s. HiGHS gives no usable duals through this interface, so it solves the
 cost LP only of components above ``LARGE_COLUMNS`` columns, where reduced-cost fixing is
 given up for speed."""
-
-
-class Deadline:
-    """A wall-clock budget (``None`` = no limit)."""
-
-    def __init__(self, seconds: float | None) -> None:
-        self.end = None if seconds is None else time.perf_counter() + max(seconds, 0.0)
-
-    def left(self) -> float | None:
-        """Seconds left (``None`` when unlimited), never negative."""
-        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
-
-    def expired(self) -> bool:
-        left = self.left()
-        return left is not None and left <= 0.0
 
 
 @dataclass
