@@ -81,6 +81,10 @@ class SolveStatus(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible (time limit)"
+    WITHIN_GAP = "feasible (within gap)"
+    """Stopped because every tier was within the requested relative gap of its bound."""
+    INTERRUPTED = "interrupted"
+    """Stopped by the caller (Ctrl-C): the best answer found until then."""
 
 
 @dataclass(frozen=True, slots=True)

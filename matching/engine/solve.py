@@ -19,12 +19,14 @@ How the model is solved, fastest first, each step exact where it claims to be:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from matching.candidates import candidate_pairs
-from matching.engine.budget import Deadline
+from matching.candidates import Candidates, candidate_pairs
+from matching.engine.budget import Deadline, Progress, Watch
 from matching.engine.model import (
     COST_UNITS_PER_KM,
     AssignmentModel,
@@ -44,7 +46,7 @@ from matching.engine.network import (
 )
 from matching.engine.staged import ComponentSearch, search_component
 from matching.explain import Usage, explain
-from matching.models import MatchResult, Problem, SolveStatus, TierCounts, Urgency
+from matching.models import Match, MatchResult, Problem, SolveStatus, TierCounts, Urgency
 
 MAX_SEARCH_ARCS = 1_500_000
 """Components with more live arcs than this are not searched whole (their LP alone would
@@ -54,22 +56,36 @@ RESTRICTED_ARCS_PER_ITEM = 6
 
 
 def solve_assignment(
-    model: AssignmentModel, *, time_limit: float | None = None
+    model: AssignmentModel,
+    *,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    watch: Watch | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> AssignmentSolution:
     """Lexicographically optimal assignment, or the best found within ``time_limit`` seconds.
 
+    ``gap`` (relative, 0 = exact) ends each stage as soon as its incumbent is that close to
+    its bound; ``watch`` follows the run (progress, best answer so far) and can stop it.
     Never raises for an empty or infeasible model: every item may stay unmatched.
     """
-    deadline = Deadline(time_limit)
+    deadline = Deadline(time_limit, watch)
     timings: dict[str, float] = {}
     started = time.perf_counter()
+
+    def tell(stage: str, detail: str = "") -> None:
+        if watch is not None:
+            watch.report(Progress(stage, detail=detail))
+
     if model.n_items == 0 or model.n_arcs == 0:
         return AssignmentSolution(np.full(model.n_items, -1, dtype=np.int64), True, "empty")
+    tell("presolve", f"{model.n_items:,} households, {model.n_arcs:,} feasible pairs")
     arc_alive, row_alive = prune(model)
     family, laminar = laminar_family(model, arc_alive, row_alive)
     timings["presolve"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    tell("min-cost flow")
     chosen = solve_flow(model, arc_alive, family)
     timings["flow"] = time.perf_counter() - started
     rank_bound = rank_counts(model, chosen)
@@ -87,6 +103,8 @@ def solve_assignment(
         shape=(model.n_arcs, model.n_rows),
     )
     best = repair(model, chosen, arc_alive, row_alive, entries)
+    if watch is not None:
+        watch.post(best, rank_bound)
     timings["repair"] = time.perf_counter() - started
     started = time.perf_counter()
     component = components(model, arc_alive)
@@ -101,7 +119,7 @@ def solve_assignment(
     bounds: dict[int, int] = {}
     # Smallest first: small components settle in milliseconds, and each gets its share of
     # the time left by size, but never less than a quarter of it (up to 2 s).
-    for label in sorted(troubled, key=lambda k: arcs_of[k].size):
+    for number, label in enumerate(sorted(troubled, key=lambda k: arcs_of[k].size), 1):
         arcs = arcs_of[label]
         left = deadline.left()
         share = None
@@ -118,8 +136,19 @@ def solve_assignment(
             # the whole, so the flow relaxation's counts are reported instead.
             arcs = cheapest_arcs(model, arcs, best, RESTRICTED_ARCS_PER_ITEM)
             restricted += 1
+        where = f"part {number} of {len(troubled)} ({int(items.sum()):,} households)"
+        tell("grouping households", where)
         search = ComponentSearch(model, arcs, row_alive, entries)
-        report = search_component(search, best, Deadline(share), relaxed_here)
+        report = search_component(
+            search,
+            best,
+            deadline.share(share),
+            relaxed_here,
+            gap=gap,
+            watch=watch,
+            names=names,
+            label=where,
+        )
         searched_labels.append(label)
         best = report.chosen
         proven = proven and report.proven and whole
@@ -135,7 +164,7 @@ def solve_assignment(
     timings["mip"] = time.perf_counter() - started
     searched = len(searched_labels)
     method = (
-        f"min-cost flow + aggregated staged LP/MIP (GLOP, SCIP) on {searched} of "
+        f"min-cost flow + aggregated staged LP/MIP (GLOP, SCIP, HiGHS) on {searched} of "
         f"{int(component.max()) + 1} components"
     )
     if restricted:
@@ -158,15 +187,38 @@ def solve_assignment(
     return AssignmentSolution(best, False, method, rank_bound, cost_bound, timings)
 
 
-def solve(problem: Problem, *, time_limit: float | None = None) -> MatchResult:
+TIER_NAMES = {u.rank: u.value for u in Urgency}
+
+
+@dataclass
+class Run:
+    """What a caller needs to finish a run itself (after an interrupt): set by :func:`solve`."""
+
+    problem: Problem
+    candidates: Candidates
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float | None = None,
+    gap: float = 0.0,
+    watch: Watch | None = None,
+) -> MatchResult:
     """Match referrals to providers optimally (or best found within ``time_limit`` seconds).
 
+    ``gap`` stops each tier as soon as it is within that relative gap of its bound (then the
+    status says so); ``watch`` follows the run and may stop it (status ``interrupted``).
     Never raises on an empty or infeasible problem: unmatched referrals carry a reason.
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    if watch is not None:
+        watch.report(Progress("finding who can reach which site"))
     candidates = candidate_pairs(problem)
     timings["candidates"] = time.perf_counter() - started
+    if watch is not None:
+        watch.context = Run(problem, candidates)
 
     mark = time.perf_counter()
     model = build_model(problem, candidates)
@@ -174,11 +226,49 @@ def solve(problem: Problem, *, time_limit: float | None = None) -> MatchResult:
 
     mark = time.perf_counter()
     left = None if time_limit is None else max(time_limit - (mark - started), 0.0)
-    solution = solve_assignment(model, time_limit=left)
+    solution = solve_assignment(model, time_limit=left, gap=gap, watch=watch, names=TIER_NAMES)
     timings["solve"] = time.perf_counter() - mark
     for phase, seconds in solution.timings.items():
         timings[f"solve.{phase}"] = seconds
 
+    status = SolveStatus.OPTIMAL if solution.proven else SolveStatus.FEASIBLE
+    if watch is not None and watch.stopped and not solution.proven:
+        status = SolveStatus.INTERRUPTED
+    elif gap > 0 and not solution.proven and (left is None or time.perf_counter() - mark < left):
+        status = SolveStatus.WITHIN_GAP
+    return _finish(problem, candidates, solution, status, started, timings)
+
+
+def interrupted_result(watch: Watch) -> MatchResult:
+    """The best answer ``watch`` has seen, as a result with status ``interrupted``.
+
+    For a caller that stops a run and does not wait for the engine to return; before any
+    answer was posted every household is unmatched (with its reason).
+    """
+    started = time.perf_counter()
+    context = watch.context
+    if context is None:
+        raise RuntimeError("the run had not started")
+    n = len(context.problem.referrals)
+    with watch.lock:
+        chosen = np.full(n, -1, dtype=np.int64) if watch.best is None else watch.best.copy()
+        bound = dict(watch.rank_bound)
+    solution = AssignmentSolution(chosen, False, "interrupted", bound, None, {})
+    timings = {"elapsed": time.perf_counter() - watch.started}
+    return _finish(
+        context.problem, context.candidates, solution, SolveStatus.INTERRUPTED, started, timings
+    )
+
+
+def _finish(
+    problem: Problem,
+    candidates: Candidates,
+    solution: AssignmentSolution,
+    status: SolveStatus,
+    started: float,
+    timings: dict[str, float],
+) -> MatchResult:
+    """Explain the chosen arcs and count what they achieve."""
     mark = time.perf_counter()
     feasible_index = np.flatnonzero(candidates.feasible)
     chosen_pair = np.full(len(problem.referrals), -1, dtype=np.int64)
@@ -186,13 +276,14 @@ def solve(problem: Problem, *, time_limit: float | None = None) -> MatchResult:
     chosen_pair[matched] = feasible_index[solution.chosen[matched]]
     matches = explain(problem, candidates, chosen_pair, Usage.of(problem, candidates, chosen_pair))
     timings["explain"] = time.perf_counter() - mark
-    return _result(problem, matches, solution, time.perf_counter() - started, timings)
+    return _result(problem, matches, solution, status, time.perf_counter() - started, timings)
 
 
 def _result(
     problem: Problem,
-    matches: list,  # type: ignore[type-arg]
+    matches: list[Match],
     solution: AssignmentSolution,
+    status: SolveStatus,
     seconds: float,
     timings: dict[str, float],
 ) -> MatchResult:
@@ -209,7 +300,7 @@ def _result(
         if solution.cost_bound is not None:
             bound["total_distance_km"] = solution.cost_bound / COST_UNITS_PER_KM
     return MatchResult(
-        status=SolveStatus.OPTIMAL if solution.proven else SolveStatus.FEASIBLE,
+        status=status,
         matches=tuple(matches),
         matched=TierCounts(
             counts[Urgency.EMERGENCY], counts[Urgency.URGENT], counts[Urgency.STANDARD]

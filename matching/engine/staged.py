@@ -24,7 +24,9 @@ building them costs milliseconds, not a Python loop per coefficient.
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +35,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.linear_solver.python import model_builder_helper as mbh
 
-from matching.engine.budget import Deadline
+from matching.engine import highs
+from matching.engine.budget import Deadline, Progress, Watch
 from matching.engine.classes import group_items, mix64
-from matching.engine.model import AssignmentModel
+from matching.engine.model import COST_UNITS_PER_KM, AssignmentModel
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -45,6 +48,8 @@ _TOL = 1e-6
 BOX_COLUMNS = 10_000
 """The most free columns a rounding box may have; a larger one is left to the stage's MIP
 (on the 10k benchmark a 46k-column box found nothing in 10 s)."""
+MIP_SOLVER = os.environ.get("FOODMATCH_MIP", "mixed")
+MIP_THREADS = 1
 COUNT_PROOF_SHARE = 0.15
 """Under a time limit, the part of the time left that one count stage's MIP may use."""
 COUNT_LP = "glop"
@@ -315,6 +320,36 @@ class ComponentSearch:
         if ((activity > row_ub + _TOL) | (activity < row_lb - _TOL))[~used].any():
             self._time(key, time.perf_counter() - mark)
             return None, True  # the fixed columns alone break a row no free one touches
+        start = None
+        if hint is not None:
+            inside = (hint[free] >= low[free] - _TOL) & (hint[free] <= high[free] + _TOL)
+            if inside.all() and self.feasible(hint):
+                start = hint[free]
+        if MIP_SOLVER == "highs" or (MIP_SOLVER == "mixed" and key.startswith("cost")):
+            run = highs.solve(
+                objective[free],
+                maximise,
+                low[free],
+                high[free],
+                (row_lb - activity)[used],
+                (row_ub - activity)[used],
+                sub[used],
+                integer=True,
+                seconds=deadline.left(),
+                threads=MIP_THREADS,
+            )
+            self._time(key, time.perf_counter() - mark)
+            if run.x is None:
+                return None, run.outcome is highs.Outcome.INFEASIBLE
+            y = fixed
+            y[free] = np.rint(run.x)
+            if not self.feasible(y):  # pragma: no cover - the solver honours its rows
+                return None, False
+            # A proof only when HiGHS' own objective is that of the values it returned.
+            agrees = abs(float(objective[free] @ y[free]) - run.objective) <= 1e-6 * max(
+                1.0, abs(run.objective)
+            )
+            return y, run.outcome is highs.Outcome.OPTIMAL and agrees
         helper: Any = mbh.ModelBuilderHelper()
         helper.fill_model_from_sparse_data(
             low[free],
@@ -327,11 +362,9 @@ class ComponentSearch:
         helper.set_maximize(maximise)
         for k in range(free.size):
             helper.set_var_integrality(k, True)
-        if hint is not None:
-            inside = (hint[free] >= low[free] - _TOL) & (hint[free] <= high[free] + _TOL)
-            if inside.all() and self.feasible(hint):
-                for k, value in enumerate(hint[free].tolist()):
-                    helper.add_hint(k, float(value))
+        if start is not None:
+            for k, value in enumerate(start.tolist()):
+                helper.add_hint(k, float(value))
         solver = self._solver("scip", deadline.left())
         solver.solve(helper)
         self._time(key, time.perf_counter() - mark)
@@ -448,28 +481,64 @@ class ComponentSearch:
 
 
 def search_component(
-    search: ComponentSearch, start: IntArray, deadline: Deadline, relaxed: dict[int, int]
+    search: ComponentSearch,
+    start: IntArray,
+    deadline: Deadline,
+    relaxed: dict[int, int],
+    *,
+    gap: float = 0.0,
+    watch: Watch | None = None,
+    names: Mapping[int, str] | None = None,
+    label: str = "",
 ) -> StageReport:
     """Run the stages on one component, starting from ``start`` (a feasible solution).
 
     ``relaxed`` holds the component's counts per rank in the flow relaxation: the bound
-    reported for a rank whose LP could not be solved in the time left.
+    reported for a rank whose LP could not be solved in the time left, and a proof on its
+    own when the incumbent meets it and every higher rank met its own. A stage ends as soon
+    as its incumbent is within ``gap`` (relative) of its bound. Every better answer is
+    posted to ``watch`` (so an interrupted run can still hand it out) with a progress report.
     """
     best = search.fill(search.to_columns(start))
     proven = True
     rank_bound: dict[int, int] = {}
     cost_bound: float | None = None
+    at_relaxation = True  # every higher rank so far matched its flow-relaxation count
+
+    def tier(rank: int) -> str:
+        return (names or {}).get(rank, f"rank {rank}")
+
+    def tell(stage: str, rank: int | None, value: float, bound: float | None) -> None:
+        if watch is not None:
+            name = "distance" if rank is None else tier(rank)
+            shown = value if rank is not None else value / COST_UNITS_PER_KM
+            top = bound if bound is None or rank is not None else bound / COST_UNITS_PER_KM
+            watch.report(Progress(stage, name, shown, top, label))
 
     def consider(y: FloatArray | None) -> None:
         nonlocal best
         if y is not None and search.key(y) < search.key(best):
             best = y
+            if watch is not None:
+                watch.post(search.to_arcs(best, start))
 
+    def short(value: float, bound: float) -> bool:
+        """Whether a count ``value`` is still worth improving towards ``bound``."""
+        return value < bound - max(_TOL, gap * bound)
+
+    if watch is not None:
+        watch.post(search.to_arcs(best, start))
     for rank in search.ranks:
-        # A count stage's proof may take a part of the time left; the cost stage, which
-        # needs its LP and rounding to give sensible distances at all, keeps the rest.
-        stage = _share(deadline, 1 / COUNT_PROOF_SHARE)
         objective = (search.col_rank == rank).astype(np.float64)
+        value = float(objective @ best)
+        if at_relaxation and value >= relaxed.get(rank, 0) - _TOL:
+            # The flow relaxation allows no more of this rank given the ranks above: proven.
+            rank_bound[rank] = relaxed.get(rank, 0)
+            search.floors[rank] = float(round(value))
+            tell("proven by the flow relaxation", rank, value, relaxed.get(rank, 0))
+            continue
+        at_relaxation = False
+        tell("LP bound", rank, value, relaxed.get(rank))
         # The LP also breaks ties by cost, by a weight too small to give up a whole item
         # (epsilon times the costliest total stays below one), so its rounding is already
         # near the cost optimum and the cost stage starts close to its own LP.
@@ -487,13 +556,20 @@ def search_component(
         # Any solution's count is at most the LP value plus what its cost term can take away.
         bound = math.floor(lp.value + epsilon * costliest + _TOL)
         rank_bound[rank] = bound
+        # The rounding and the proof of a count stage may take a part of the time left
+        # (counted after its LP); the cost stage, which needs its LP and rounding to give
+        # sensible distances at all, keeps the rest.
+        left = deadline.left()
+        stage = deadline.share(None if left is None else left * COUNT_PROOF_SHARE)
         # The MIPs also keep as many lower-rank items as they can (worth less than one of
         # this rank in all), so a stage cut short by the deadline does not drop them.
         lower_ranks = (search.col_rank < rank).astype(np.float64)
         weighted = objective * (float(search.class_count.sum()) + 1.0) + lower_ranks
-        if objective @ best < bound - _TOL and not stage.expired():
+        if short(objective @ best, bound) and not deadline.expired():
+            tell("rounding the LP", rank, float(objective @ best), bound)
             consider(search.rounding(lp, weighted, True, f"rank{rank}.round", stage, best))
-        if objective @ best < bound - _TOL and not stage.expired():
+        if short(objective @ best, bound) and not stage.expired():
+            tell("MIP", rank, float(objective @ best), bound)
             # Columns that cannot appear in (or leave) a solution one better than best.
             # A solution one item better is worth at least this in the LP's own objective.
             need = objective @ best + 1.0 - epsilon * costliest
@@ -510,27 +586,38 @@ def search_component(
         elif objective @ best < bound - _TOL:
             proven = False
         search.floors[rank] = float(round(float(objective @ best)))
+        tell("settled", rank, float(objective @ best), rank_bound[rank])
 
     cost = search.col_cost
+    tell("LP bound", None, float(cost @ best), None)
     solver_name = LARGE_COST_LP if search.n_cols > LARGE_COLUMNS else COUNT_LP
     lp = search.lp(cost, False, "cost.lp", solver_name, deadline)
     if lp is None:  # out of time, as above
         return _report(search, best, start, False, rank_bound, None)
     bound = math.ceil(lp.value - _TOL * max(1.0, abs(lp.value)))
     cost_bound = lp.value
-    if cost @ best > bound + _TOL and not deadline.expired():
+
+    def costly() -> bool:
+        return bool(cost @ best > bound + max(_TOL, gap * abs(bound)))
+
+    if costly() and not deadline.expired():
+        tell("rounding the LP", None, float(cost @ best), cost_bound)
         consider(search.rounding(lp, cost, False, "cost.round", deadline, best))
-    if cost @ best > bound + _TOL:
+    if costly():
         if deadline.expired():
             proven = False
         else:
+            tell("MIP", None, float(cost @ best), cost_bound)
             lower, upper = _reduced_cost_bounds(search, lp, float(cost @ best) - 1.0, False)
             y, exact = search.mip(
                 cost, False, "cost.mip", deadline, lower=lower, upper=upper, hint=best
             )
             consider(y)
             proven = proven and exact
+    elif cost @ best > bound + _TOL:
+        proven = False
     final = float(cost @ best) if proven else cost_bound
+    tell("settled", None, float(cost @ best), final)
     return _report(search, best, start, proven, rank_bound, final)
 
 
@@ -539,12 +626,6 @@ def _class_max(search: ComponentSearch) -> FloatArray:
     most = np.zeros(search.n_classes)
     np.maximum.at(most, search.col_class, search.col_cost)
     return most
-
-
-def _share(deadline: Deadline, parts: float) -> Deadline:
-    """A deadline for one of ``parts`` equal shares of the time left (unlimited stays so)."""
-    left = deadline.left()
-    return Deadline(None if left is None else left / max(parts, 1.0))
 
 
 def _reduced_cost_bounds(
