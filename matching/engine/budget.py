@@ -47,9 +47,9 @@ class Progress:
     detail: str = ""
     elapsed: float = 0.0
 
-    def line(self) -> str:
-        """The report as one line for a terminal or a log."""
-        parts = [f"[{self.elapsed:6.1f} s] {self.stage}"]
+    def line(self, elapsed: float | None = None) -> str:
+        """The report as one line for a terminal or a log (``elapsed``: now, if given)."""
+        parts = [f"[{self.elapsed if elapsed is None else elapsed:6.1f} s] {self.stage}"]
         if self.tier is not None and self.incumbent is not None:
             text = f"{self.tier} {self.incumbent:,.0f}"
             if self.bound is not None:

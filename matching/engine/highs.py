@@ -8,6 +8,8 @@ sparse row matrix with row and column bounds.
 from __future__ import annotations
 
 import enum
+import os
+import sys
 from dataclasses import dataclass
 
 import highspy
@@ -42,6 +44,28 @@ class Run:
     duals: FloatArray | None = None
 
 
+_BANNER_SHOWN = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance; the first one of a process prints a banner on stdout, which would
+    end up in the command line's summary, so that one is made with stdout pointed away."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()  # type: ignore[no-untyped-call]
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            h = highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        _BANNER_SHOWN = True
+    return h
+
+
 def _finite(values: FloatArray) -> FloatArray:
     return np.clip(values, -INF, INF)
 
@@ -65,7 +89,7 @@ def solve(
     ``start`` (a feasible point) seeds a MIP. A MIP's proof is exact: no gap tolerance
     (objectives here are integral, so a gap below one unit is a proof anyway).
     """
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = _new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(threads))
     if seconds is not None:

@@ -49,6 +49,11 @@ BOX_COLUMNS = 10_000
 """The most free columns a rounding box may have; a larger one is left to the stage's MIP
 (on the 10k benchmark a 46k-column box found nothing in 10 s)."""
 MIP_SOLVER = os.environ.get("FOODMATCH_MIP", "mixed")
+"""Which MIP solver settles a stage: ``mixed`` (the default) gives the distance stage of a
+one-tier component (a plain generalised assignment) to HiGHS and every other stage to SCIP.
+Measured (docs/engine.md): on the OR-Library/Yagiura GAP instances HiGHS finds far better
+answers in 20 s (e20200: 22,422 against SCIP's 23,237); on the sample region SCIP proves the
+distance stage in 4.6 s where HiGHS took 10.5 s. ``scip`` and ``highs`` force one solver."""
 MIP_THREADS = 1
 COUNT_PROOF_SHARE = 0.15
 """Under a time limit, the part of the time left that one count stage's MIP may use."""
@@ -325,7 +330,9 @@ class ComponentSearch:
             inside = (hint[free] >= low[free] - _TOL) & (hint[free] <= high[free] + _TOL)
             if inside.all() and self.feasible(hint):
                 start = hint[free]
-        if MIP_SOLVER == "highs" or (MIP_SOLVER == "mixed" and key.startswith("cost")):
+        if MIP_SOLVER == "highs" or (
+            MIP_SOLVER == "mixed" and key.startswith("cost") and len(self.ranks) == 1
+        ):
             run = highs.solve(
                 objective[free],
                 maximise,
