@@ -141,6 +141,43 @@ class Problem:
     providers: tuple[Provider, ...]
 
 
+class Limit(StrEnum):
+    """What an explanation says about a site it names (each checkable against the answer)."""
+
+    FULL = "full"
+    """Every parcel (``capacity``) is used."""
+    PEOPLE = "people"
+    """Its ``people_capacity`` has no room for this household's size."""
+    DELIVERY = "delivery"
+    """Every delivery slot (``delivery_capacity``) is used (the household needs delivery)."""
+    STOCK = "stock"
+    """A capped dietary stock the household needs (``tags``) is used up."""
+    LACKS_TAGS = "lacks_tags"
+    """The site does not list these of the household's dietary tags (``tags``)."""
+    OUT_OF_AREA = "out_of_area"
+    """The site's service area does not include the household's postcode district."""
+    NO_POSTCODE = "no_postcode"
+    """The site serves listed districts only and the household gave no postcode."""
+    ROOM = "room"
+    """The site had room (only in an answer not proven best: the search stopped first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One site an explanation names, at its exact distance, and what it says about it.
+
+    ``limits`` are every limit of the site that applies (empty: the site is only listed as
+    considered); ``most_urgent_held`` (for a household left unmatched) the most urgent tier
+    among the households that hold a place there (``None``: nobody does).
+    """
+
+    provider_id: str
+    distance_km: float
+    limits: tuple[Limit, ...] = ()
+    tags: tuple[str, ...] = ()
+    most_urgent_held: Urgency | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """The engine's decision for one referral, with the reason and a plain-words explanation."""
@@ -152,6 +189,8 @@ class Match:
     distance_km: float | None = None
     explanation: str = ""
     considered: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    """What the explanation says, site by site, as data (for checking and for other uses)."""
 
     @property
     def matched(self) -> bool:

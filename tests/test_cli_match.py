@@ -196,3 +196,15 @@ def test_ctrl_c_writes_the_best_answer_with_status_interrupted(tmp_path: Path) -
     verdict = check(problem, answer)
     assert verdict.valid, verdict.errors
     assert sum(verdict.matched.values()) == data["matched_total"]
+
+
+def test_demo_explains_the_trade_off_in_plain_words(tmp_path: Path) -> None:
+    """The demo says in one sentence what the optimum gains and gives up, names the method
+    without solver names, and shows the technical detail only with --verbose."""
+    done = run("demo", "--out", tmp_path / "sample.csv")
+    assert done.returncode == 0, done.stderr
+    assert "more emergency" in done.stdout and "places go to the more urgent first" in done.stdout
+    assert "the best possible assignment, proven" in done.stdout
+    assert "GLOP" not in done.stdout and "SCIP" not in done.stdout
+    verbose = run("demo", "--out", tmp_path / "sample.csv", "--verbose")
+    assert "SCIP" in verbose.stdout

@@ -234,13 +234,16 @@ def demo(
         "out/sample-matches.csv"
     ),
     time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 60.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="also name the solvers and the time per step")
+    ] = False,
 ) -> None:
     """Run the engine on the sample region and compare it with first-come-first-served."""
     from matching.baseline import first_come_first_served
     from matching.engine import solve
     from matching.geo import data_dir
     from matching.io import InputError, read_problem, write_matches
-    from matching.report import comparison_table
+    from matching.report import comparison_table, plain_method, trade_off
 
     folder = data or data_dir() / "sample"
     timings: dict[str, float] = {}
@@ -273,10 +276,13 @@ def demo(
     print(
         comparison_table(problem, {"optimal (foodmatch)": optimal, "first-come-first-served": fcfs})
     )
-    print(
-        f"\nOptimal assignment: {optimal.status.value} ({optimal.method}) in "
-        f"{timings['optimal']:.2f} s; baseline in {timings['baseline']:.2f} s."
-    )
+    print(f"\nfoodmatch's answer: {plain_method(optimal)}.")
+    print(trade_off(problem, optimal, fcfs))
+    if verbose:
+        print(
+            f"Method: {optimal.status.value} ({optimal.method}) in "
+            f"{timings['optimal']:.2f} s; baseline in {timings['baseline']:.2f} s."
+        )
     print(f"Matches written to {out}")
     example = next((m for m in optimal.matches if m.matched and "Nearer" in m.explanation), None)
     if example is not None:

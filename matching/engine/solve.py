@@ -46,7 +46,8 @@ from matching.engine.network import (
     solve_flow,
     violated_rows,
 )
-from matching.engine.staged import ComponentSearch, search_component
+from matching.engine.staged import ComponentSearch
+from matching.engine.stages import search_component
 from matching.explain import Usage, explain
 from matching.models import Match, MatchResult, Problem, SolveStatus, TierCounts, Urgency
 
@@ -304,7 +305,8 @@ def _finish(
     chosen_pair = np.full(len(problem.referrals), -1, dtype=np.int64)
     matched = solution.chosen >= 0
     chosen_pair[matched] = feasible_index[solution.chosen[matched]]
-    matches = explain(problem, candidates, chosen_pair, Usage.of(problem, candidates, chosen_pair))
+    usage = Usage.of(problem, candidates, chosen_pair)
+    matches = explain(problem, candidates, chosen_pair, usage, proven=solution.proven)
     timings["explain"] = time.perf_counter() - mark
     return _result(problem, matches, solution, status, time.perf_counter() - started, timings)
 
