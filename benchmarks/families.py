@@ -18,7 +18,8 @@ Families (see :data:`FAMILIES`):
 - ``west-yorkshire-tight``: the same county with tight people limits and dietary stocks;
 - ``rural``: sparse districts (SY, LD, HR, TR, LA, CA), travel limits 5-15 km;
 - ``postcodes``: every location a postcode only (households at their district's centre);
-- ``coordinates``: every household located by its own coordinates (no two at one point).
+- ``coordinates``: every household located by its own coordinates (no two at one point);
+- ``unit-demand``: West Yorkshire with parcels and delivery slots only (a pure network).
 
 Sizes: ``2k`` (2,000 referrals x 60 sites), ``10k`` (10,000 x 250), ``50k`` (50,000 x
 1,500). Everything comes from ``numpy.random.default_rng(seed)``: the same family, size and
@@ -85,6 +86,9 @@ class Family:
     coordinates_only: float = 0.1
     """Of the households with coordinates, the share that gives no postcode at all."""
     delivery_share: Range = (0.05, 0.1)
+    unit_demand: bool = False
+    """No people limits, dietary needs or service areas: every household uses one unit of
+    a site's parcels (and of its delivery slots), so the whole model is a network."""
 
 
 FAMILIES: dict[str, Family] = {
@@ -133,6 +137,12 @@ FAMILIES: dict[str, Family] = {
             "West Yorkshire, every location a postcode only",
             postcode_only=(1.0, 1.0),
             coordinates_only=0.0,
+        ),
+        Family(
+            "unit-demand",
+            ("LS", "BD", "WF", "HX", "HD"),
+            "West Yorkshire, unit demand (parcels and delivery slots only)",
+            unit_demand=True,
         ),
         Family(
             "coordinates",
@@ -412,6 +422,11 @@ def generate(
     drawn = draw(fam, rng)
     referrals, demand = _referrals(fam, drawn, n, districts, rng)
     providers = _providers(drawn, m, n, districts, demand, rng)
+    if fam.unit_demand:
+        referrals["dietary"] = ""
+        providers["people_capacity"] = ""
+        providers["dietary"] = ""
+        providers["service_area"] = ""
     return FamilyInstance(fam, size, seed, drawn, referrals, providers)
 
 

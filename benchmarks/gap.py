@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import time
 import zipfile
@@ -34,8 +35,14 @@ from benchmarks.summary import write_json
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data" / "gap"
-FULL_DATA = Path("/work/shared/benchmarks/gap")
-"""Where the full instance set lives on the development machines (benchmark time only)."""
+
+
+def default_data() -> Path:
+    """The full instance set: ``$FOODMATCH_GAP_DATA``, else ``../shared/benchmarks/gap``
+    beside the checkout (read at benchmark time only, never shipped)."""
+    override = os.environ.get("FOODMATCH_GAP_DATA")
+    return Path(override) if override else REPO.parent / "shared" / "benchmarks" / "gap"
+
 
 IntArray = npt.NDArray[np.int64]
 SMALL = re.compile(r"^(c\d{4}_\d|a\d+)$")
@@ -228,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: solve instances (default: every large one) and write JSON results."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gap")
     parser.add_argument("names", nargs="*", help="instances (default: all but the small ones)")
-    parser.add_argument("--data", type=Path, default=FULL_DATA)
+    parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument("--sense", choices=("Min", "Max"), default="Min")
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--json", type=Path)
