@@ -383,7 +383,7 @@ def _providers(
     radius = rng.uniform(3.0, 10.0, m)
     areas = np.full(m, "", dtype=object)
     codes, area_of = districts["outcode"].to_numpy(), districts["area"].to_numpy()
-    for j in np.flatnonzero(rng.random(m) < drawn.service_area_share):
+    for j in np.flatnonzero(rng.random(m) < drawn.service_area_share).tolist():
         if rng.random() < 0.3:
             areas[j] = area_of[at[j]]
         else:

@@ -484,10 +484,11 @@ def run_gap(names: Sequence[str] | None, data: Path, time_limit: float) -> tuple
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: the family tables and the GAP set by default; update docs/benchmarks.md."""
     from benchmarks import family_bench as fb
+    from benchmarks.families import FAMILIES, SIZES
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="2 seeds at 2k and 10k, few GAP")
-    parser.add_argument("--families", nargs="+", choices=list(fb.FAMILIES), default=None)
+    parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=None)
     parser.add_argument(
         "--seeds", nargs="+", default=None, metavar="SIZE=N", help="e.g. 2k=8 10k=8 50k=2"
     )
@@ -527,11 +528,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeds = dict(fb.QUICK_SEEDS if args.quick else fb.SEEDS)
         for item in args.seeds or []:
             size, _, count = item.partition("=")
-            if size not in fb.SIZES or not count.isdigit():
-                parser.error(f"--seeds wants SIZE=N with SIZE one of {list(fb.SIZES)}: {item!r}")
+            if size not in SIZES or not count.isdigit():
+                parser.error(f"--seeds wants SIZE=N with SIZE one of {list(SIZES)}: {item!r}")
             seeds[size] = int(count)
         seeds = {k: v for k, v in seeds.items() if v > 0}
-        families = args.families or list(fb.FAMILIES)
+        families = args.families or list(FAMILIES)
         before = os.getloadavg()
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         outcomes = fb.run_all(families, seeds, RESULTS_DIR / "families.json")
