@@ -6,6 +6,7 @@ held by active offers), so a run or a placement can never promise a place twice.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -13,10 +14,14 @@ from typing import Any
 from api.repository import Usage
 from api.tables import Capacity, Provider, Referral
 from matching import models as m
+from matching.engine import solve
+from matching.engine.budget import Progress, Watch, default_time_limit
 from matching.geo import Gazetteer
-from matching.solver import solve
 
 _GAZETTEERS: dict[str | None, Gazetteer] = {}
+log = logging.getLogger("foodmatch.matching")
+PROGRESS_LOG_EVERY = 2.0
+"""Seconds between the engine's progress lines in the log during a match run."""
 
 
 def _gazetteer() -> Gazetteer:
@@ -98,8 +103,17 @@ def problem(
 
 
 def run_engine(problem_: m.Problem, time_limit: float | None) -> m.MatchResult:
-    """Run the engine (never raises on an infeasible or empty problem)."""
-    return solve(problem_, time_limit=time_limit)
+    """Run the engine's any-time search, its progress in the log (never raises on an
+    infeasible or empty problem). Without a limit it gets the engine's default budget."""
+    budget = default_time_limit(len(problem_.referrals)) if time_limit is None else time_limit
+    last = [0.0]
+
+    def note(progress: Progress) -> None:
+        if progress.elapsed - last[0] >= PROGRESS_LOG_EVERY:
+            last[0] = progress.elapsed
+            log.info("match run: %s", progress.line())
+
+    return solve(problem_, time_limit=budget, watch=Watch(on_progress=note))
 
 
 def fits(referral: Referral, capacity: Capacity, mode: str) -> str | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.summary import assignment_of, check, result_summary, write_json
 from matching.baseline import first_come_first_served
-from matching.geo import candidate_pairs
+from matching.candidates import candidate_pairs
 from matching.io import read_problem
 
 

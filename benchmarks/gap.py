@@ -1,6 +1,6 @@
 """OR-Library / Yagiura generalised assignment (GAP) instances, solved by the engine's core.
 
-The engine's assignment core (:func:`matching.assignment.solve_assignment`) is generic:
+The engine's assignment core (:func:`matching.engine.solve_assignment`) is generic:
 items choose at most one arc under weighted capacity rows, most items first, then least
 cost. A GAP instance maps onto it directly: jobs are items (all of one rank), agents are
 bins with one capacity row each, and every agent-job pair whose weight fits the agent is an
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import time
 import zipfile
@@ -34,8 +35,14 @@ from benchmarks.summary import write_json
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DATA = REPO / "tests" / "data" / "gap"
-FULL_DATA = Path("/work/shared/benchmarks/gap")
-"""Where the full instance set lives on the development machines (benchmark time only)."""
+
+
+def default_data() -> Path:
+    """The full instance set: ``$FOODMATCH_GAP_DATA``, else ``../shared/benchmarks/gap``
+    beside the checkout (read at benchmark time only, never shipped)."""
+    override = os.environ.get("FOODMATCH_GAP_DATA")
+    return Path(override) if override else REPO.parent / "shared" / "benchmarks" / "gap"
+
 
 IntArray = npt.NDArray[np.int64]
 SMALL = re.compile(r"^(c\d{4}_\d|a\d+)$")
@@ -99,7 +106,7 @@ def instance_names(directory: Path) -> list[str]:
 
 def solver_entry_point() -> Callable[..., Any] | None:
     """The engine's generic assignment solver, or None if this checkout does not have it."""
-    for module in ("matching.assignment", "matching.solver"):
+    for module in ("matching.engine", "matching.assignment"):
         try:
             found = getattr(importlib.import_module(module), "solve_assignment", None)
         except ImportError:
@@ -110,8 +117,8 @@ def solver_entry_point() -> Callable[..., Any] | None:
 
 
 def assignment_model(instance: GapInstance, sense: str) -> Any:
-    """The instance as a :class:`matching.assignment.AssignmentModel` (items = jobs)."""
-    from matching.assignment import AssignmentModel
+    """The instance as a :class:`matching.engine.model.AssignmentModel` (items = jobs)."""
+    from matching.engine.model import AssignmentModel
 
     agent, job = np.nonzero(instance.weight <= instance.capacity[:, None])
     cost = instance.cost[agent, job]
@@ -176,7 +183,7 @@ def solve_instance(
     """Solve one instance with the engine's assignment core and compare with the bounds."""
     solve = solver_entry_point()
     if solve is None:
-        raise RuntimeError("matching.assignment.solve_assignment is not available")
+        raise RuntimeError("matching.engine.solve_assignment is not available")
     model = assignment_model(instance, sense)
     started = time.perf_counter()
     solution = solve(model, time_limit=time_limit)
@@ -228,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: solve instances (default: every large one) and write JSON results."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gap")
     parser.add_argument("names", nargs="*", help="instances (default: all but the small ones)")
-    parser.add_argument("--data", type=Path, default=FULL_DATA)
+    parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument("--sense", choices=("Min", "Max"), default="Min")
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--json", type=Path)

@@ -14,9 +14,11 @@ engine's assignment core and compared with the published bounds.
 
 Usage::
 
-    python -m benchmarks.run                      # everything (about half an hour)
-    python -m benchmarks.run --quick              # 2k and 10k, short caps, a few GAP instances
-    python -m benchmarks.run --sizes 2k --no-gap
+    python -m benchmarks.run                      # every family (8 seeds at 2k and 10k, 2 at
+                                                  # 50k) and the GAP set: about an hour
+    python -m benchmarks.run --quick              # 2 seeds at 2k and 10k, a few GAP instances
+    python -m benchmarks.run --families london --seeds 10k=3 --no-gap
+    python -m benchmarks.run --sizes 2k 10k --no-families   # generate.py's instances too
 """
 
 from __future__ import annotations
@@ -377,7 +379,7 @@ def gap_markdown(payload: dict[str, Any] | None, note: str) -> str:
     lines = [
         "## GAP (OR-Library / Yagiura generalised assignment instances)",
         "",
-        "The engine's assignment core (`matching.assignment.solve_assignment`) on the classic "
+        "The engine's assignment core (`matching.engine.solve_assignment`) on the classic "
         "GAP instances: jobs are items, agents are capacity rows, every job must be assigned "
         "(the core maximises assigned jobs, then minimises cost). Compared with the bounds "
         "published with the instances (`bounds.txt`: lb = ub means proven optimal; for some d/e "
@@ -460,7 +462,8 @@ def replace_section(doc: Path, key: str, body: str, *, group: str | None = None)
 def run_gap(names: Sequence[str] | None, data: Path, time_limit: float) -> tuple[Any, str]:
     """Solve GAP instances in a child process; return its JSON payload and a note."""
     if (data / "bounds.txt").exists():
-        note = f"Instances read from `{data}` at benchmark time (not shipped)."
+        note = "Instances read from the full set (`../shared/benchmarks/gap` beside the "
+        note += "checkout, or `--gap-data`) at benchmark time (not shipped)."
         if not names:
             names = [n for n in gap_bench.instance_names(data) if not gap_bench.SMALL.match(n)]
     else:
@@ -479,19 +482,39 @@ def run_gap(names: Sequence[str] | None, data: Path, time_limit: float) -> tuple
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: run the chosen sizes and the GAP set; update docs/benchmarks.md."""
+    """Command line: the family tables and the GAP set by default; update docs/benchmarks.md."""
+    from benchmarks import family_bench as fb
+    from benchmarks.families import FAMILIES, SIZES
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
-    parser.add_argument("--sizes", nargs="+", choices=list(BENCH_SPECS), default=None)
-    parser.add_argument("--quick", action="store_true", help="2k and 10k, short caps, few GAP")
+    parser.add_argument("--quick", action="store_true", help="2 seeds at 2k and 10k, few GAP")
+    parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=None)
     parser.add_argument(
-        "--engine-limit", type=float, default=None, help="--time-limit for every size"
+        "--seeds", nargs="+", default=None, metavar="SIZE=N", help="e.g. 2k=8 10k=8 50k=2"
+    )
+    parser.add_argument("--no-families", action="store_true")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        choices=list(BENCH_SPECS),
+        default=None,
+        help="also run benchmarks/generate.py's instances (with the staged CP-SAT model)",
+    )
+    parser.add_argument(
+        "--engine-limit", type=float, default=None, help="--time-limit for --sizes runs"
     )
     parser.add_argument("--staged-limit", type=float, default=None, help="seconds (default 60)")
     parser.add_argument("--staged-max-arcs", type=int, default=2_000_000)
     parser.add_argument("--no-staged", action="store_true")
     parser.add_argument("--no-gap", action="store_true")
     parser.add_argument("--gap-limit", type=float, default=None, help="seconds per instance")
-    parser.add_argument("--gap-data", type=Path, default=gap_bench.FULL_DATA)
+    parser.add_argument(
+        "--gap-data",
+        type=Path,
+        default=gap_bench.default_data(),
+        help="the full GAP set (default: ../shared/benchmarks/gap beside the checkout, or "
+        "$FOODMATCH_GAP_DATA)",
+    )
     parser.add_argument(
         "--reuse-gap",
         action="store_true",
@@ -500,11 +523,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args(argv)
 
-    sizes = args.sizes or (["2k", "10k"] if args.quick else list(BENCH_SPECS))
-    if args.reuse_gap and args.sizes is None:
-        sizes = []
-    staged_limit = None if args.no_staged else (args.staged_limit or (20.0 if args.quick else 60.0))
     info = machine()
+    if not args.no_families and not args.reuse_gap:
+        seeds = dict(fb.QUICK_SEEDS if args.quick else fb.SEEDS)
+        for item in args.seeds or []:
+            size, _, count = item.partition("=")
+            if size not in SIZES or not count.isdigit():
+                parser.error(f"--seeds wants SIZE=N with SIZE one of {list(SIZES)}: {item!r}")
+            seeds[size] = int(count)
+        seeds = {k: v for k, v in seeds.items() if v > 0}
+        families = args.families or list(FAMILIES)
+        before = os.getloadavg()
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        outcomes = fb.run_all(families, seeds, RESULTS_DIR / "families.json")
+        after = os.getloadavg()
+        loads = f"{before[0]:.1f} before, {after[0]:.1f} after"
+        replace_section(args.doc, "engine-families", fb.markdown(outcomes, info, loads))
+        print(f"wrote the family tables of {args.doc}", flush=True)
+    sizes = args.sizes or []
+    staged_limit = None if args.no_staged else (args.staged_limit or (20.0 if args.quick else 60.0))
     if sizes:
         districts = len(BENCH_SPECS[sizes[0]].region.districts(load_outcodes()))
         replace_section(args.doc, "engine", engine_header(info, districts))
@@ -522,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gap_json = RESULTS_DIR / "gap.json"
     if args.reuse_gap:
         payload = _load_json(gap_json)
-        note = f"Instances read from `{args.gap_data}` at benchmark time (not shipped)."
+        note = "Instances read from `../shared/benchmarks/gap` at benchmark time (not shipped)."
         note += f" {_measured_at(gap_json, info)}"
         replace_section(args.doc, "gap", gap_markdown(payload, note))
     elif not args.no_gap:

@@ -35,7 +35,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from benchmarks.summary import assignment_of, check, write_json
-from matching.geo import Candidates, candidate_pairs
+from matching.candidates import Candidates, candidate_pairs
 from matching.io import read_problem
 from matching.models import (
     URGENCY_ORDER,
@@ -204,20 +204,14 @@ def _match_result(
     timings: dict[str, float],
 ) -> MatchResult:
     """The chosen pairs as a MatchResult (reasons by the contract's rules, no explanations)."""
-    codes = cands.first_reason_codes().tolist()
-    unmatched_reason = {
-        0: Reason.CAPACITY_EXHAUSTED,
-        1: Reason.NO_PROVIDER_IN_REACH,
-        2: Reason.DIETARY_UNAVAILABLE,
-        3: Reason.NOT_ELIGIBLE,
-    }
+    reasons = cands.unmatched_reasons()
     counts = dict.fromkeys(Urgency, 0)
     total = 0.0
     matches: list[Match] = []
     for i, referral in enumerate(problem.referrals):
         a = int(chosen_pair[i])
         if a < 0:
-            matches.append(Match(referral.referral_id, unmatched_reason[codes[i]]))
+            matches.append(Match(referral.referral_id, reasons[i]))
             continue
         distance = float(cands.distance_km[a])
         matches.append(

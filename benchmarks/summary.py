@@ -18,6 +18,7 @@ from typing import Any
 
 from matching.geo import distance_km, postcode_area
 from matching.models import MatchResult, Mode, Problem, Provider, Referral
+from matching.report import run_summary
 
 Assignment = Mapping[str, tuple[str, Mode] | None]
 """referral_id -> (provider_id, mode), or None when unmatched."""
@@ -27,18 +28,7 @@ def result_summary(
     result: MatchResult, problem: Problem, extra: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """A MatchResult as the CLI's summary JSON keys (plus ``extra``)."""
-    summary: dict[str, Any] = {
-        "status": result.status.value,
-        "method": result.method,
-        "referrals": len(problem.referrals),
-        "providers": len(problem.providers),
-        "matched": result.matched.as_dict(),
-        "matched_total": result.matched.total,
-        "unmatched": result.unmatched_by_reason,
-        "total_distance_km": round(result.total_distance_km, 3),
-        "seconds": round(result.seconds, 3),
-        "timings": {k: round(v, 4) for k, v in result.timings.items()},
-    }
+    summary = run_summary(result, problem)
     summary.update(extra or {})
     return summary
 

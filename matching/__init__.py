@@ -3,7 +3,7 @@
 Typical use::
 
     from matching.io import read_problem, write_matches
-    from matching.solver import solve
+    from matching.engine import solve
 
     problem = read_problem("referrals.csv", "providers.csv")
     result = solve(problem, time_limit=30)

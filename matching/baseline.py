@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from matching.geo import Candidates, candidate_pairs
+from matching.candidates import Candidates, candidate_pairs
 from matching.models import (
     DIETARY_TAGS,
     Match,
@@ -38,11 +38,6 @@ _NO_LIMIT = np.iinfo(np.int64).max // 4
 _CONSIDERED = 3
 """How many nearby providers an explanation names."""
 
-_UNMATCHED_REASON = {
-    1: Reason.NO_PROVIDER_IN_REACH,
-    2: Reason.DIETARY_UNAVAILABLE,
-    3: Reason.NOT_ELIGIBLE,
-}
 _UNMATCHED_TEXT = {
     Reason.NO_PROVIDER_IN_REACH: "No provider is within reach by the mode this household needs.",
     Reason.DIETARY_UNAVAILABLE: (
@@ -145,7 +140,7 @@ def _result(
     """Matches with reasons and explanations, tier counts and total distance."""
     providers = problem.providers
     n = len(problem.referrals)
-    codes = candidates.first_reason_codes().tolist()
+    reasons = candidates.unmatched_reasons()
     bounds = np.searchsorted(candidates.ref, np.arange(n + 1)).tolist()
     # Pair index per referral (0 stands in for "none"; with no pairs at all, nobody is placed
     # and these lists stay empty).
@@ -191,7 +186,7 @@ def _result(
             tiers[referral.urgency] += 1
             total += distance
             continue
-        reason = _UNMATCHED_REASON.get(codes[i], Reason.CAPACITY_EXHAUSTED)
+        reason = reasons[i]
         nearest = tuple(
             providers[j].provider_id
             for j in candidates.prov[lo : min(hi, lo + _CONSIDERED)].tolist()

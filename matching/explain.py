@@ -1,8 +1,11 @@
 """Why each referral got its provider, and why the unmatched were not matched.
 
 Explanations are plain words a caseworker can read out ("Hope Food Bank, 1.2 km: the nearest
-provider in reach with halal stock"), built from the candidate pairs and the final usage of
-every provider's limits. Also used for the baseline, so both answers explain themselves.
+provider in reach with halal stock"). They are built in two steps: first, from the candidate
+pairs and the final use of every limit, the sites to name and a :class:`~matching.models.Claim`
+for each (which limits of that site apply, which tags it lacks, whether a more urgent household
+holds a place there); then the sentence is rendered from those claims alone. Every claim is
+true of the final answer, which ``tests/matching/test_explain.py`` checks claim by claim.
 """
 
 from __future__ import annotations
@@ -13,29 +16,35 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.geo import PAIR_FEASIBLE, PAIR_LACKS_DIET, Candidates
-from matching.models import DIETARY_TAGS, Match, Mode, Problem, Reason
+from matching.candidates import Access, Candidates, PairStatus
+from matching.models import (
+    DIETARY_TAGS,
+    Claim,
+    Limit,
+    Match,
+    Mode,
+    Problem,
+    Reason,
+    Urgency,
+)
 
 IntArray = npt.NDArray[np.int64]
 
 MAX_LISTED = 3
 """How many nearer or considered providers an explanation names."""
-
-_REASONS = {
-    1: Reason.NO_PROVIDER_IN_REACH,
-    2: Reason.DIETARY_UNAVAILABLE,
-    3: Reason.NOT_ELIGIBLE,
-}
+_BY_RANK = {u.rank: u for u in Urgency}
 
 
 @dataclass(frozen=True)
 class Usage:
-    """How much of each provider's limits the final answer uses."""
+    """How much of each provider's limits the final answer uses, and by whom."""
 
     parcels: IntArray
     people: IntArray
     deliveries: IntArray
     tags: dict[tuple[int, str], int]
+    top_rank: IntArray
+    """The highest urgency rank among each provider's households (0 when it has none)."""
 
     @classmethod
     def of(cls, problem: Problem, candidates: Candidates, chosen_pair: IntArray) -> Usage:
@@ -47,6 +56,11 @@ class Usage:
         sizes = np.fromiter(
             (problem.referrals[i].household_size for i in refs.tolist()), np.int64, refs.size
         )
+        ranks = np.fromiter(
+            (problem.referrals[i].urgency.rank for i in refs.tolist()), np.int64, refs.size
+        )
+        top = np.zeros(m, dtype=np.int64)
+        np.maximum.at(top, prov, ranks)
         tags: dict[tuple[int, str], int] = {}
         for i, j in zip(refs.tolist(), prov.tolist(), strict=True):
             for tag in problem.referrals[i].dietary:
@@ -56,197 +70,280 @@ class Usage:
             people=np.bincount(prov, weights=sizes, minlength=m).astype(np.int64),
             deliveries=np.bincount(prov[candidates.deliver[picked]], minlength=m).astype(np.int64),
             tags=tags,
+            top_rank=top,
         )
 
-    def blocker(self, problem: Problem, provider: int, referral: int, deliver: bool) -> str | None:
-        """Which limit of ``provider`` leaves no room for ``referral`` now (None = it has room)."""
+    def limits(
+        self, problem: Problem, provider: int, referral: int, deliver: bool
+    ) -> tuple[tuple[Limit, ...], tuple[str, ...]]:
+        """Every limit of ``provider`` that leaves no room for ``referral`` now, and the
+        used-up stocks among them (empty: it has room)."""
         site = problem.providers[provider]
         household = problem.referrals[referral]
+        found: list[Limit] = []
         if self.parcels[provider] >= site.capacity:
-            return "was full"
-        if (
-            site.people_capacity is not None
-            and self.people[provider] + household.household_size > site.people_capacity
-        ):
-            return f"had no room for {household.household_size} more people"
+            found.append(Limit.FULL)
+        people = site.people_capacity
+        if people is not None and self.people[provider] + household.household_size > people:
+            found.append(Limit.PEOPLE)
         if deliver and self.deliveries[provider] >= site.delivery_capacity:
-            return "had no delivery slots left"
-        for tag in sorted(household.dietary):
-            limit = site.dietary.get(tag)
-            if limit is not None and self.tags.get((provider, tag), 0) >= limit:
-                return f"had no {_words(tag)} stock left"
-        return None
+            found.append(Limit.DELIVERY)
+        stocks = tuple(
+            tag
+            for tag in _ordered(household.dietary)
+            if (cap := site.dietary.get(tag)) is not None
+            and self.tags.get((provider, tag), 0) >= cap
+        )
+        if stocks:
+            found.append(Limit.STOCK)
+        return tuple(found), stocks
 
 
-def _words(tag: str) -> str:
-    return tag.replace("_", "-")
+def _ordered(tags: frozenset[str] | set[str]) -> tuple[str, ...]:
+    return tuple(t for t in DIETARY_TAGS if t in tags)
 
 
-def _needs(referral_tags: frozenset[str]) -> str:
-    ordered = [_words(t) for t in DIETARY_TAGS if t in referral_tags]
-    return " and ".join(ordered)
+def _words(tags: tuple[str, ...]) -> str:
+    return " and ".join(t.replace("_", "-") for t in tags)
 
 
-def explain(
-    problem: Problem, candidates: Candidates, chosen_pair: IntArray, usage: Usage
-) -> list[Match]:
-    """One :class:`Match` per referral, in input order, with its reason and explanation.
+def _km(distance: float) -> str:
+    """A distance as shown: rounded once, from the exact value."""
+    return f"{distance:.1f} km"
 
-    An explanation names at most :data:`MAX_LISTED` providers and counts the rest, so the
-    per-referral work is done only for the pairs it names: which pairs those are, how many
-    others there are, and each referral's reason code are all found with array operations.
+
+@dataclass(frozen=True)
+class _Plan:
+    """Per referral: its access, how many sites its explanation stands for, where the named
+    ones are in the candidate arrays (``MAX_LISTED`` slots) and how many are named."""
+
+    access: npt.NDArray[np.int8]
+    count: IntArray
+    at: IntArray
+    shown: IntArray
+    considered: IntArray
+    first: IntArray
+
+
+def _plan(candidates: Candidates, chosen: IntArray) -> _Plan:
+    """Which pairs each explanation names, found with array operations for every referral.
+
+    Matched: the pairs strictly nearer than the chosen one. Unmatched: for lack of capacity
+    the feasible pairs; outside every service area the pairs with the right stock; for
+    dietary needs every pair in reach.
     """
-    referrals, providers = problem.referrals, problem.providers
-    n = len(referrals)
-    if n == 0:
-        return []
+    n = candidates.n_referrals
     status = candidates.status
     bounds = np.searchsorted(candidates.ref, np.arange(n + 1))
     lo, hi = bounds[:-1], bounds[1:]
-    chosen = np.asarray(chosen_pair, dtype=np.int64)
     matched = chosen >= 0
-
-    # Per referral: its reason code (as Candidates.first_reason_codes) and, for each kind of
-    # explanation, how many pairs it would list and where its first MAX_LISTED of them are.
-    feasible_before = _running_count(status == PAIR_FEASIBLE)
-    stocked_before = _running_count(status != PAIR_LACKS_DIET)
-    n_feasible = feasible_before[hi] - feasible_before[lo]
-    n_stocked = stocked_before[hi] - stocked_before[lo]
-    code = np.zeros(n, dtype=np.int64)
-    code[n_feasible == 0] = 3
-    code[n_stocked == 0] = 2
-    code[hi == lo] = 1
+    access = candidates.access()
+    feasible_before = _running_count(status == PairStatus.FEASIBLE)
+    stocked_before = _running_count(status != PairStatus.LACKS_DIET)
     steps = np.arange(MAX_LISTED, dtype=np.int64)
-    listed = np.where(matched, np.maximum(chosen - lo, 0), hi - lo)
-    _drop_ties(listed, lo, chosen, matched, candidates.distance_km)
+    count = np.where(matched, np.maximum(chosen - lo, 0), hi - lo)
+    _drop_ties(count, lo, chosen, matched, candidates.distance_km)
     first = lo[:, None] + steps
     at = first.copy()
-    # Not eligible lists the pairs with the right stock; capacity exhausted the feasible ones.
-    for only_code, before, how_many in (
-        (3, stocked_before, n_stocked),
-        (0, feasible_before, n_feasible),
-    ):
-        rows = np.flatnonzero(~matched & (code == only_code))
+    for only, before in ((Access.NOT_IN_AREA, stocked_before), (Access.FEASIBLE, feasible_before)):
+        rows = np.flatnonzero(~matched & (access == only))
         if rows.size:
-            listed[rows] = how_many[rows]
+            count[rows] = before[hi[rows]] - before[lo[rows]]
             wanted = (before[lo[rows], None] + steps + 1).astype(before.dtype)
             at[rows] = np.searchsorted(before, wanted) - 1
-    shown = np.minimum(listed, MAX_LISTED)
+    shown = np.minimum(count, MAX_LISTED)
     last = max(status.size - 1, 0)
     at = np.where(steps < shown[:, None], at, 0).clip(0, last)
-    near = np.minimum(np.where(matched, np.clip(chosen + 1 - lo, 0, None), hi - lo), MAX_LISTED)
+    near = np.where(matched, np.clip(chosen + 1 - lo, 0, None), hi - lo)
+    considered = np.minimum(near, MAX_LISTED)
+    return _Plan(access, count, at, shown, considered, first.clip(0, last))
 
-    # Python values for just the pairs that are named, flat: [MAX_LISTED * i, ...) for referral i.
+
+def explain(
+    problem: Problem,
+    candidates: Candidates,
+    chosen_pair: IntArray,
+    usage: Usage,
+    *,
+    proven: bool = True,
+) -> list[Match]:
+    """One :class:`Match` per referral, in input order, with its reason and explanation.
+
+    An explanation names at most :data:`MAX_LISTED` providers and counts the rest. ``proven``
+    says whether the answer is proven best (else a named site may still have had room).
+    """
+    referrals, providers = problem.referrals, problem.providers
+    if not referrals:
+        return []
+    chosen = np.asarray(chosen_pair, dtype=np.int64)
+    plan = _plan(candidates, chosen)
     at_prov, at_status, at_deliver, at_km = (
-        _values(array, at)
-        for array in (candidates.prov, status, candidates.deliver, candidates.distance_km)
+        _values(a, plan.at)
+        for a in (candidates.prov, candidates.status, candidates.deliver, candidates.distance_km)
     )
-    head_prov = _values(candidates.prov, first.clip(0, last))
-    pick = np.where(matched, chosen, 0)
+    head_prov = _values(candidates.prov, plan.first)
+    pick = np.where(chosen >= 0, chosen, 0)
     pick_prov, pick_km, pick_deliver = (
-        _values(array, pick)
-        for array in (candidates.prov, candidates.distance_km, candidates.deliver)
+        _values(a, pick) for a in (candidates.prov, candidates.distance_km, candidates.deliver)
     )
-
-    names = [p.name for p in providers]
     ids = [p.provider_id for p in providers]
-    needs = {tags: _needs(tags) for tags in {r.dietary for r in referrals}}
-    # Usage.blocker depends on the provider, the mode and the household's size and needs only.
-    blockers: dict[tuple[int, bool, int, frozenset[str]], str | None] = {}
-    matched_reason, deliver_mode, collect_mode = Reason.MATCHED, Mode.DELIVER, Mode.COLLECT
+    names = {p.provider_id: p.name for p in providers}
+    cache: dict[tuple[int, bool, int, frozenset[str]], tuple[tuple[Limit, ...], tuple[str, ...]]]
+    cache = {}  # limits depend on the site, the mode and the household's size and needs only
     matches: list[Match] = []
-    for i, (referral, pair, reason_code, count, shown_i, near_i) in enumerate(
-        zip(
-            referrals,
-            chosen.tolist(),
-            code.tolist(),
-            listed.tolist(),
-            shown.tolist(),
-            near.tolist(),
-            strict=True,
-        )
-    ):
+    for i, referral in enumerate(referrals):
         base = MAX_LISTED * i
-        dietary = referral.dietary
-        considered = tuple(map(ids.__getitem__, head_prov[base : base + near_i])) if near_i else ()
-        # The named pairs: nearer ones passed over (matched), else the ones considered.
-        parts: list[str] = []
-        for k in range(base, base + shown_i):
+        claims: list[Claim] = []
+        for k in range(base, base + int(plan.shown[i])):
             j, state = at_prov[k], at_status[k]
-            if pair < 0 and reason_code != 0:  # dietary_unavailable or not_eligible
-                parts.append(f"{names[j]} ({at_km[k]:.1f} km)")
-            elif state == PAIR_LACKS_DIET:
-                parts.append(f"{names[j]} does not stock {needs[dietary]}")
-            elif state != PAIR_FEASIBLE:
-                parts.append(f"{names[j]} does not serve {referral.outcode or 'this location'}")
+            if state == PairStatus.LACKS_DIET:
+                missing = _ordered(set(referral.dietary) - set(providers[j].dietary))
+                claims.append(Claim(ids[j], at_km[k], (Limit.LACKS_TAGS,), missing))
+            elif state == PairStatus.OUT_OF_AREA:
+                why = Limit.OUT_OF_AREA if referral.outcode else Limit.NO_POSTCODE
+                claims.append(Claim(ids[j], at_km[k], (why,)))
             else:
-                key = (j, at_deliver[k], referral.household_size, dietary)
-                if key in blockers:
-                    why = blockers[key]
-                else:
-                    why = blockers[key] = usage.blocker(problem, j, i, at_deliver[k])
-                if pair >= 0:
-                    why = (
-                        why or "had room, but not without leaving a more urgent household unmatched"
-                    )
-                    parts.append(f"{names[j]} {why}")
-                else:
-                    parts.append(f"{names[j]} ({at_km[k]:.1f} km) {why or 'had room'}")
-        if pair >= 0:
+                key = (j, at_deliver[k], referral.household_size, referral.dietary)
+                if key not in cache:
+                    cache[key] = usage.limits(problem, j, i, at_deliver[k])
+                limits, stocks = cache[key]
+                held = None if chosen[i] >= 0 else _BY_RANK.get(int(usage.top_rank[j]))
+                claims.append(Claim(ids[j], at_km[k], limits or (Limit.ROOM,), stocks, held))
+        considered = tuple(ids[j] for j in head_prov[base : base + int(plan.considered[i])])
+        count = int(plan.count[i])
+        if chosen[i] >= 0:
             j = pick_prov[i]
-            distance = round(pick_km[i], 3)
-            deliver = pick_deliver[i]
-            head = f"{names[j]}, {distance:.1f} km"
-            if deliver:
-                head += " (delivered)"
-            stock = f" with {needs[dietary]} stock" if dietary else ""
-            if count == 0:
-                text = f"{head}: the nearest provider in reach{stock}."
-            else:
-                listing = _listing_of(parts, count)
-                text = f"{head}: the nearest provider{stock} with room. Nearer: {listing}."
+            deliver = bool(pick_deliver[i])
+            text = _matched_text(
+                names[ids[j]], pick_km[i], deliver, referral, claims, count, names, proven
+            )
             matches.append(
                 Match(
                     referral_id=referral.referral_id,
-                    reason=matched_reason,
+                    reason=Reason.MATCHED,
                     provider_id=ids[j],
-                    mode=deliver_mode if deliver else collect_mode,
-                    distance_km=distance,
+                    mode=Mode.DELIVER if deliver else Mode.COLLECT,
+                    distance_km=round(pick_km[i], 3),
                     explanation=text,
                     considered=considered,
+                    claims=tuple(claims),
                 )
             )
             continue
-        reason = _REASONS.get(reason_code, Reason.CAPACITY_EXHAUSTED)
-        if reason is Reason.NO_PROVIDER_IN_REACH:
-            if referral.needs_delivery:
-                text = "No provider delivers to this location."
-            else:
-                limit = f"{referral.max_travel_km:g} km"
-                text = f"No provider within the household's {limit} travel limit."
-        elif reason is Reason.DIETARY_UNAVAILABLE:
-            listing = _listing_of(parts, count)
-            text = f"Providers in reach do not stock {needs[dietary]}: {listing}."
-        elif reason is Reason.NOT_ELIGIBLE:
-            where = referral.outcode or "this location"
-            text = (
-                f"Providers in reach with the right stock do not serve {where}: "
-                f"{_listing_of(parts, count)}."
-            )
-        else:
-            text = (
-                "Every provider that could take this household used its capacity for more "
-                f"urgent households or ones with no other option: {_listing_of(parts, count)}."
-            )
+        access = Access(int(plan.access[i]))
+        text = _unmatched_text(access, referral, claims, count, names, proven)
         matches.append(
             Match(
                 referral_id=referral.referral_id,
-                reason=reason,
+                reason=access.reason,
                 explanation=text,
                 considered=considered,
+                claims=tuple(claims),
             )
         )
     return matches
+
+
+def _limit_words(claim: Claim, size: int, proven: bool) -> str:
+    """What a claim says about its site, e.g. ``was full and had no delivery slots left``."""
+    words = []
+    for limit in claim.limits:
+        if limit is Limit.FULL:
+            words.append("was full")
+        elif limit is Limit.PEOPLE:
+            words.append(f"had no room for {size} more {'person' if size == 1 else 'people'}")
+        elif limit is Limit.DELIVERY:
+            words.append("had no delivery slots left")
+        elif limit is Limit.STOCK:
+            words.append(f"had no {_words(claim.tags)} stock left")
+        elif limit is Limit.LACKS_TAGS:
+            words.append(f"does not stock {_words(claim.tags)}")
+        elif limit is Limit.OUT_OF_AREA:
+            words.append("does not serve this district")
+        elif limit is Limit.NO_POSTCODE:
+            words.append("serves listed postcode districts only and no postcode was given")
+        elif limit is Limit.ROOM:
+            later = " (the search stopped before it could use that room)"
+            words.append("had room" + ("" if proven else later))
+    return " and ".join(words)
+
+
+def _matched_text(
+    site: str,
+    distance: float,
+    deliver: bool,
+    referral: Any,
+    claims: list[Claim],
+    count: int,
+    names: dict[str, str],
+    proven: bool,
+) -> str:
+    head = f"{site}, {_km(distance)}" + (" (delivered)" if deliver else "")
+    tags = _ordered(referral.dietary)
+    stock = f" with {_words(tags)} stock" if tags else ""
+    if count == 0:
+        return f"{head}: the nearest provider in reach{stock}."
+    parts = []
+    for claim in claims:
+        words = _limit_words(claim, referral.household_size, proven)
+        if claim.limits == (Limit.OUT_OF_AREA,) and referral.outcode:
+            words = f"does not serve {referral.outcode}"
+        parts.append(f"{names[claim.provider_id]} {words}")
+    return f"{head}: the nearest provider{stock} with room. Nearer: {_listing(parts, count)}."
+
+
+def _unmatched_text(
+    access: Access,
+    referral: Any,
+    claims: list[Claim],
+    count: int,
+    names: dict[str, str],
+    proven: bool,
+) -> str:
+    if access is Access.NONE_IN_REACH:
+        if referral.needs_delivery:
+            return "No provider delivers to this location."
+        return f"No provider within the household's {referral.max_travel_km:g} km travel limit."
+    if access is Access.NO_DIET:
+        parts = [
+            f"{names[c.provider_id]} ({_km(c.distance_km)}) does not stock {_words(c.tags)}"
+            for c in claims
+        ]
+        needs = _words(_ordered(referral.dietary))
+        return (
+            f"No provider in reach stocks everything this household needs ({needs}): "
+            f"{_listing(parts, count)}."
+        )
+    if access is Access.NOT_IN_AREA:
+        parts = [f"{names[c.provider_id]} ({_km(c.distance_km)})" for c in claims]
+        if referral.outcode:
+            lead = f"Providers in reach with the right stock do not serve {referral.outcode}"
+        else:
+            lead = (
+                "Providers in reach with the right stock serve listed postcode districts only, "
+                "and this household gave no postcode"
+            )
+        return f"{lead}: {_listing(parts, count)}."
+    parts = []
+    for claim in claims:
+        text = f"{names[claim.provider_id]} ({_km(claim.distance_km)}) "
+        text += _limit_words(claim, referral.household_size, proven)
+        held = claim.most_urgent_held
+        if claim.limits != (Limit.ROOM,) and held is not None:
+            if held.rank > referral.urgency.rank:
+                text += f", holding {held.value} households"
+            elif held.rank == referral.urgency.rank:
+                text += f", holding {held.value} households like this one"
+                if proven:
+                    text += " (between equally urgent households the least total distance won)"
+            else:
+                text += ", holding only less urgent households"
+        parts.append(text)
+    return (
+        f"Every provider that could take this household was at a limit: {_listing(parts, count)}."
+        if all(c.limits != (Limit.ROOM,) for c in claims)
+        else f"Providers that could take this household: {_listing(parts, count)}."
+    )
 
 
 def _drop_ties(
@@ -288,7 +385,7 @@ def _values(array: npt.NDArray[Any], at: IntArray) -> list[Any]:
     return array[at.ravel()].tolist()  # type: ignore[no-any-return]
 
 
-def _listing_of(shown: list[str], total: int) -> str:
+def _listing(shown: list[str], total: int) -> str:
     """The shown parts, then how many more there are (``total`` counts every part)."""
     text = "; ".join(shown)
     more = total - len(shown)

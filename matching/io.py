@@ -26,6 +26,7 @@ from matching.models import (
     DIETARY_TAGS,
     MAX_HOUSEHOLD_SIZE,
     MIN_HOUSEHOLD_SIZE,
+    Match,
     MatchResult,
     Problem,
     Provider,
@@ -548,39 +549,50 @@ def matches_frame(result: MatchResult) -> pd.DataFrame:
     """The matches table of the contract, one row per referral in input order."""
     import pandas as pd
 
-    rows = [
-        {
-            "referral_id": m.referral_id,
-            "provider_id": m.provider_id or "",
-            "mode": m.mode.value if m.mode else "",
-            "distance_km": "" if m.distance_km is None else f"{m.distance_km:.3f}",
-            "reason": m.reason.value,
-        }
-        for m in result.matches
-    ]
-    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
+    return pd.DataFrame([_match_row(m) for m in result.matches], columns=list(MATCH_COLUMNS))
 
 
-def write_matches(result: MatchResult, path: str | os.PathLike[str]) -> None:
-    """Write matches.csv atomically (a reader never sees a half-written file)."""
+def _match_row(m: Match) -> tuple[str, str, str, str, str]:
+    """One matches.csv row: the contract's five columns."""
+    distance = "" if m.distance_km is None else f"{m.distance_km:.3f}"
+    return (m.referral_id, m.provider_id or "", m.mode.value if m.mode else "", distance,
+            m.reason.value)  # fmt: skip
+
+
+EXPLANATION_COLUMNS: tuple[str, ...] = ("referral_id", "provider_id", "reason", "explanation")
+"""``--explain FILE``: why each referral got what it got, in the matches' order."""
+
+
+def _write_rows(
+    path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[str]]
+) -> None:
+    """Write a CSV atomically (a reader never sees a half-written file)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".matches-", suffix=".csv", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".csv", dir=target.parent)
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(MATCH_COLUMNS)
-            for m in result.matches:
-                writer.writerow(
-                    (
-                        m.referral_id,
-                        m.provider_id or "",
-                        m.mode.value if m.mode else "",
-                        "" if m.distance_km is None else f"{m.distance_km:.3f}",
-                        m.reason.value,
-                    )
-                )
+            writer.writerow(header)
+            writer.writerows(rows)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_matches(result: MatchResult, path: str | os.PathLike[str]) -> None:
+    """Write matches.csv (the contract's five columns) atomically."""
+    _write_rows(path, MATCH_COLUMNS, (_match_row(m) for m in result.matches))
+
+
+def write_explanations(result: MatchResult, path: str | os.PathLike[str]) -> None:
+    """Write one explanation per referral (``EXPLANATION_COLUMNS``) atomically."""
+    _write_rows(
+        path,
+        EXPLANATION_COLUMNS,
+        (
+            (m.referral_id, m.provider_id or "", m.reason.value, m.explanation)
+            for m in result.matches
+        ),
+    )

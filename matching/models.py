@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Literal, get_args
 
-DIETARY_TAGS: tuple[str, ...] = (
+DietaryTag = Literal[
     "halal",
     "kosher",
     "vegetarian",
@@ -21,8 +22,20 @@ DIETARY_TAGS: tuple[str, ...] = (
     "nut_free",
     "diabetic",
     "baby",
-)
+]
+"""A dietary tag the contract knows (the one list: the API's schemas use it too)."""
+
+DIETARY_TAGS: tuple[str, ...] = get_args(DietaryTag)
 """Every dietary tag the contract knows, in a fixed order (bit ``i`` of a tag mask)."""
+
+
+def dietary_mask(tags: frozenset[str] | set[str] | list[str]) -> int:
+    """Bit mask of dietary tags (bit ``i`` = ``DIETARY_TAGS[i]``)."""
+    mask = 0
+    for tag in tags:
+        mask |= 1 << DIETARY_TAGS.index(tag)
+    return mask
+
 
 DEFAULT_MAX_TRAVEL_KM = 5.0
 MIN_HOUSEHOLD_SIZE = 1
@@ -68,6 +81,10 @@ class SolveStatus(StrEnum):
 
     OPTIMAL = "optimal"
     FEASIBLE = "feasible (time limit)"
+    WITHIN_GAP = "feasible (within gap)"
+    """Stopped because every tier was within the requested relative gap of its bound."""
+    INTERRUPTED = "interrupted"
+    """Stopped by the caller (Ctrl-C): the best answer found until then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +141,43 @@ class Problem:
     providers: tuple[Provider, ...]
 
 
+class Limit(StrEnum):
+    """What an explanation says about a site it names (each checkable against the answer)."""
+
+    FULL = "full"
+    """Every parcel (``capacity``) is used."""
+    PEOPLE = "people"
+    """Its ``people_capacity`` has no room for this household's size."""
+    DELIVERY = "delivery"
+    """Every delivery slot (``delivery_capacity``) is used (the household needs delivery)."""
+    STOCK = "stock"
+    """A capped dietary stock the household needs (``tags``) is used up."""
+    LACKS_TAGS = "lacks_tags"
+    """The site does not list these of the household's dietary tags (``tags``)."""
+    OUT_OF_AREA = "out_of_area"
+    """The site's service area does not include the household's postcode district."""
+    NO_POSTCODE = "no_postcode"
+    """The site serves listed districts only and the household gave no postcode."""
+    ROOM = "room"
+    """The site had room (only in an answer not proven best: the search stopped first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One site an explanation names, at its exact distance, and what it says about it.
+
+    ``limits`` are every limit of the site that applies (empty: the site is only listed as
+    considered); ``most_urgent_held`` (for a household left unmatched) the most urgent tier
+    among the households that hold a place there (``None``: nobody does).
+    """
+
+    provider_id: str
+    distance_km: float
+    limits: tuple[Limit, ...] = ()
+    tags: tuple[str, ...] = ()
+    most_urgent_held: Urgency | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """The engine's decision for one referral, with the reason and a plain-words explanation."""
@@ -135,6 +189,8 @@ class Match:
     distance_km: float | None = None
     explanation: str = ""
     considered: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    """What the explanation says, site by site, as data (for checking and for other uses)."""
 
     @property
     def matched(self) -> bool:

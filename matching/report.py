@@ -1,19 +1,46 @@
-"""Side-by-side summaries of match results (the demo's and benchmarks' table)."""
+"""Summaries of match results: the run summary (``--summary-json``) and side-by-side tables."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from matching.baseline import METHOD as BASELINE_METHOD
-from matching.models import MatchResult, Problem, Reason, Urgency
+from matching.models import MatchResult, Problem, Reason, SolveStatus, Urgency
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: `foodmatch match` never needs it
+    import pandas as pd
 
 _UNMATCHED = [r for r in Reason if r is not Reason.MATCHED]
 
 
+def run_summary(result: MatchResult, problem: Problem) -> dict[str, Any]:
+    """A run's summary as JSON-able data: what ``foodmatch match --summary-json`` writes.
+
+    ``seconds`` is the engine's own time here; the command line replaces it with the whole
+    run's (reading and writing too) and keeps the engine's as ``solve_seconds``.
+    """
+    return {
+        "status": result.status.value,
+        "optimal": result.status is SolveStatus.OPTIMAL,
+        "method": result.method,
+        "referrals": len(problem.referrals),
+        "providers": len(problem.providers),
+        "matched": result.matched.as_dict(),
+        "matched_total": result.matched.total,
+        "unmatched": result.unmatched_by_reason,
+        "total_distance_km": round(result.total_distance_km, 3),
+        "seconds": round(result.seconds, 3),
+        "solve_seconds": round(result.seconds, 3),
+        "bound": dict(result.bound) if result.bound else None,
+        "timings": {k: round(v, 4) for k, v in result.timings.items()},
+    }
+
+
 def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd.DataFrame:
     """One column per result: matched per tier, people served, distance, unmatched by reason."""
+    import pandas as pd
+
     totals = {u: sum(1 for r in problem.referrals if r.urgency is u) for u in Urgency}
     sizes = {r.referral_id: r.household_size for r in problem.referrals}
     people_total = sum(sizes.values())
@@ -51,3 +78,64 @@ def comparison_table(problem: Problem, results: Mapping[str, MatchResult]) -> st
     """:func:`comparison_frame` as a plain-text table."""
     frame = comparison_frame(problem, results)
     return frame.to_string()
+
+
+def plain_method(result: MatchResult) -> str:
+    """How the answer was found and what is proven, in words for a planner (no solver names)."""
+    method = result.method
+    if result.status is SolveStatus.OPTIMAL:
+        proof = "the best possible assignment, proven"
+    elif result.status is SolveStatus.INTERRUPTED:
+        proof = "the best assignment found before the run was stopped (not proven best)"
+    elif result.status is SolveStatus.WITHIN_GAP:
+        proof = "an assignment within the requested distance of the best possible (not proven)"
+    else:
+        proof = "the best assignment found in the time allowed (not proven best)"
+    if method == BASELINE_METHOD:
+        return "each household in arrival order to the nearest site with room (no optimisation)"
+    if method.startswith("min-cost flow +"):
+        parts = method.split(" on ", 1)[1].split(" components", 1)[0] if " on " in method else ""
+        groups = f" for {parts} groups of sites" if parts else ""
+        how = (
+            "a network calculation over every possible place, then a step-by-step "
+            f"optimisation{groups} where household sizes or stock limits had to be weighed"
+        )
+    elif method.startswith("min-cost flow"):
+        how = "a network calculation over every possible place"
+    else:
+        how = "no calculation was needed"
+    return f"{proof}; found by {how}"
+
+
+def trade_off(problem: Problem, optimal: MatchResult, baseline: MatchResult) -> str:
+    """One plain sentence on what the optimum gains and gives up against the baseline."""
+    sizes = {r.referral_id: r.household_size for r in problem.referrals}
+
+    def people(result: MatchResult) -> int:
+        return sum(sizes[m.referral_id] for m in result.matches if m.matched)
+
+    gains: list[str] = []
+    losses: list[str] = []
+    for urgency in Urgency:
+        diff = getattr(optimal.matched, urgency.value) - getattr(baseline.matched, urgency.value)
+        if diff > 0:
+            gains.append(f"{diff:,} more {urgency.value}")
+        elif diff < 0:
+            losses.append(f"{-diff:,} fewer {urgency.value}")
+    more_people = people(optimal) - people(baseline)
+    if not gains and not losses:
+        text = "It matches as many households of each urgency as first come, first served"
+    elif gains:
+        text = f"It matches {' and '.join(gains)} households than first come, first served"
+    else:
+        text = f"It matches {' and '.join(losses)} households than first come, first served"
+    if gains and losses:
+        text += (
+            f", and {' and '.join(losses)}: places go to the more urgent first, so fewer are "
+            "left for the rest"
+        )
+    if more_people > 0:
+        text += f"; it feeds {more_people:,} more people in all"
+    elif more_people < 0:
+        text += f"; it feeds {-more_people:,} fewer people in all"
+    return text + "."

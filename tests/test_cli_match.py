@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from matching.io import read_problem
 
@@ -39,6 +42,8 @@ def test_match_writes_contract_csv_and_summary(tmp_path: Path) -> None:
         out,
         "--summary-json",
         summary,
+        "--time-limit",
+        "300",
     )
     assert done.returncode == 0, done.stderr
     assert "status: optimal" in done.stdout
@@ -107,3 +112,99 @@ def test_demo_compares_with_first_come_first_served(tmp_path: Path) -> None:
     for label in ("emergency matched", "mean km", "unmatched: capacity_exhausted"):
         assert label in done.stdout
     assert (tmp_path / "sample.csv").exists()
+
+
+def test_default_budget_grows_with_the_instance_and_is_reported(tmp_path: Path) -> None:
+    """Without --time-limit the run gets the documented default (5 s for 1,500 referrals)."""
+    from matching.engine.budget import default_time_limit
+
+    summary = tmp_path / "s.json"
+    done = run(
+        "match", SAMPLE / "referrals.csv", SAMPLE / "providers.csv", "--out",
+        tmp_path / "m.csv", "--summary-json", summary,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["time_limit"] == default_time_limit(1500) == 5.0
+    assert "time limit 5 s, the default" in done.stderr
+    assert default_time_limit(10_000) == 7.5 and default_time_limit(10**6) == 120.0
+
+
+def test_progress_goes_to_stderr_when_it_is_not_a_terminal(tmp_path: Path) -> None:
+    """Progress lines (elapsed time, stage) reach a piped stderr while the engine works."""
+    done = run(
+        "match", SAMPLE / "referrals.csv", SAMPLE / "providers.csv", "--out",
+        tmp_path / "m.csv", "--progress-every", "0.05",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("[") and " s] " in ln]
+    assert lines, done.stderr
+
+
+def test_gap_must_be_a_fraction(tmp_path: Path) -> None:
+    """--gap outside (0, 1) is bad input (exit 2, nothing written)."""
+    out = tmp_path / "m.csv"
+    done = run("match", SAMPLE / "referrals.csv", SAMPLE / "providers.csv", "--out", out,
+               "--gap", "5")  # fmt: skip
+    assert done.returncode == 2 and "--gap" in done.stderr
+    assert not out.exists()
+
+
+def test_explain_file_has_one_explanation_per_referral(tmp_path: Path) -> None:
+    """--explain writes referral_id, provider_id, reason, explanation in input order."""
+    explained = tmp_path / "why.csv"
+    done = run(
+        "match", SAMPLE / "referrals.csv", SAMPLE / "providers.csv", "--out",
+        tmp_path / "m.csv", "--explain", explained,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(explained.read_text(encoding="utf-8").splitlines()))
+    matches = list(csv.DictReader((tmp_path / "m.csv").read_text(encoding="utf-8").splitlines()))
+    assert list(rows[0]) == ["referral_id", "provider_id", "reason", "explanation"]
+    assert [r["referral_id"] for r in rows] == [m["referral_id"] for m in matches]
+    assert [r["reason"] for r in rows] == [m["reason"] for m in matches]
+    assert all(r["explanation"] for r in rows)
+
+
+@pytest.mark.slow
+def test_ctrl_c_writes_the_best_answer_with_status_interrupted(tmp_path: Path) -> None:
+    """A real SIGINT mid-search: exit 0, every referral written, status ``interrupted``, and
+    the answer holds every limit of the contract."""
+    from benchmarks.families import generate
+    from benchmarks.summary import check, read_matches_csv
+
+    refs, provs = generate("london", "10k", 1).write(tmp_path)
+    out, summary = tmp_path / "m.csv", tmp_path / "s.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [*FOODMATCH, "match", str(refs), str(provs), "--out", str(out), "--summary-json",
+         str(summary), "--time-limit", "300", "--progress-every", "0.1"],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait until the search itself is under way
+        if line.startswith("[") and ("flow" in line or "grouping" in line):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 0, rest
+    data = json.loads(summary.read_text(encoding="utf-8"))
+    assert data["status"] == "interrupted"
+    problem = read_problem(refs, provs)
+    answer = read_matches_csv(out)
+    assert len(answer) == len(problem.referrals)
+    verdict = check(problem, answer)
+    assert verdict.valid, verdict.errors
+    assert sum(verdict.matched.values()) == data["matched_total"]
+
+
+def test_demo_explains_the_trade_off_in_plain_words(tmp_path: Path) -> None:
+    """The demo says in one sentence what the optimum gains and gives up, names the method
+    without solver names, and shows the technical detail only with --verbose."""
+    done = run("demo", "--out", tmp_path / "sample.csv")
+    assert done.returncode == 0, done.stderr
+    assert "more emergency" in done.stdout and "places go to the more urgent first" in done.stdout
+    assert "the best possible assignment, proven" in done.stdout
+    assert "GLOP" not in done.stdout and "SCIP" not in done.stdout
+    verbose = run("demo", "--out", tmp_path / "sample.csv", "--verbose")
+    assert "SCIP" in verbose.stdout

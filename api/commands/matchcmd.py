@@ -7,7 +7,9 @@ internal error. Progress goes to stderr, so stdout stays the summary.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -47,27 +49,6 @@ def _step(message: str, action: Callable[[], T], timings: dict[str, float], key:
     return value
 
 
-def summary_dict(
-    result: MatchResult, problem: Problem, timings: dict[str, float]
-) -> dict[str, Any]:
-    """The run's summary as JSON-able data (the ``--summary-json`` content)."""
-    return {
-        "status": result.status.value,
-        "optimal": result.status.value == "optimal",
-        "method": result.method,
-        "referrals": len(problem.referrals),
-        "providers": len(problem.providers),
-        "matched": result.matched.as_dict(),
-        "matched_total": result.matched.total,
-        "unmatched": result.unmatched_by_reason,
-        "total_distance_km": round(result.total_distance_km, 3),
-        "seconds": round(sum(timings.values()), 3),
-        "solve_seconds": round(result.seconds, 3),
-        "bound": dict(result.bound) if result.bound else None,
-        "timings": {k: round(v, 4) for k, v in timings.items()},
-    }
-
-
 def _print_summary(summary: dict[str, Any]) -> None:
     matched = summary["matched"]
     print(
@@ -88,25 +69,117 @@ def _bad_input(err: Exception) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+PROGRESS_EVERY = 2.0
+"""Seconds between progress lines on stderr while the engine works."""
+GRACE = 1.0
+"""After Ctrl-C, how long the engine may take to hand back its own answer before the best
+answer posted so far is taken instead (a solver in mid-run cannot be asked to return)."""
+
+
+def solve_anytime(
+    problem: Problem,
+    *,
+    time_limit: float,
+    gap: float,
+    progress_every: float = PROGRESS_EVERY,
+) -> MatchResult:
+    """Run the engine in a worker thread, print progress, and stop it cleanly on Ctrl-C.
+
+    Progress lines go to stderr every ``progress_every`` seconds, terminal or not. On
+    SIGINT the engine is told to stop; its answer (or, if it does not return within
+    :data:`GRACE` seconds, the best answer it had posted) comes back with status
+    ``interrupted``.
+    """
+    from matching.engine import solve
+    from matching.engine.budget import Watch
+    from matching.engine.solve import interrupted_result
+
+    watch = Watch()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = solve(problem, time_limit=time_limit, gap=gap, watch=watch)
+        except BaseException as exc:  # handed to the main thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="foodmatch-engine", daemon=True)
+    interrupted = threading.Event()
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        interrupted.set()
+        watch.stop()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        worker.start()
+        next_line = time.perf_counter() + progress_every
+        while worker.is_alive():
+            worker.join(timeout=0.1)
+            if interrupted.is_set():
+                print("interrupted: finishing with the best answer so far…", file=sys.stderr)
+                worker.join(timeout=GRACE)
+                break
+            if time.perf_counter() >= next_line:
+                next_line += progress_every
+                last = watch.last
+                if last is not None:
+                    line = last.line(time.perf_counter() - watch.started)
+                    # The same line again still says the engine is alive and how long it has
+                    # been; a log reader sees the elapsed time move.
+                    print(line, file=sys.stderr, flush=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if "error" in outcome:
+        raise outcome["error"]
+    result: MatchResult | None = outcome.get("result")
+    if result is None:  # interrupted, and the engine is still inside a solver
+        result = interrupted_result(watch)
+    return result
+
+
 def match(
     referrals: Annotated[Path, typer.Argument(help="referrals.csv (matching contract v1)")],
     providers: Annotated[Path, typer.Argument(help="providers.csv (matching contract v1)")],
     out: Annotated[Path, typer.Option("--out", help="where to write matches.csv")],
     time_limit: Annotated[
         float | None,
-        typer.Option("--time-limit", help="stop after this many seconds with the best found"),
+        typer.Option(
+            "--time-limit",
+            help="stop after this many seconds with the best found "
+            "(default: 0.75 s per 1,000 referrals, at least 5 s, at most 120 s)",
+        ),
+    ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option(
+            "--gap",
+            help="stop each tier once it is within this relative gap of its bound (0.001 = 0.1%)",
+        ),
+    ] = None,
+    explain_file: Annotated[
+        Path | None,
+        typer.Option("--explain", help="also write why each referral got what it got (CSV)"),
     ] = None,
     summary_json: Annotated[
         Path | None, typer.Option("--summary-json", help="also write the summary as JSON")
     ] = None,
+    progress_every: Annotated[
+        float,
+        typer.Option("--progress-every", help="seconds between progress lines on stderr", min=0.05),
+    ] = PROGRESS_EVERY,
 ) -> None:
     """Match referrals to providers optimally and write matches.csv."""
     try:
-        from matching.io import InputError, read_problem, write_matches
-        from matching.solver import solve
+        from matching.engine.budget import default_time_limit
+        from matching.io import InputError, read_problem, write_explanations, write_matches
+        from matching.report import run_summary
 
         if time_limit is not None and time_limit <= 0:
             print("error: --time-limit must be a number of seconds greater than 0", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT)
+        if gap is not None and not 0 < gap < 1:
+            print("error: --gap must be a fraction between 0 and 1 (0.001 = 0.1%)", file=sys.stderr)
             raise typer.Exit(EXIT_BAD_INPUT)
         timings: dict[str, float] = {}
         try:
@@ -118,15 +191,29 @@ def match(
             )
         except InputError as err:
             _bad_input(err)
-        result = _step(
-            f"Matching {len(problem.referrals)} referrals to {len(problem.providers)} providers…",
-            lambda: solve(problem, time_limit=time_limit),
-            timings,
-            "match",
+        budget = (
+            time_limit if time_limit is not None else default_time_limit(len(problem.referrals))
         )
+        print(
+            f"matching {len(problem.referrals):,} referrals to {len(problem.providers):,} "
+            f"providers (time limit {budget:g} s{'' if time_limit else ', the default'}; "
+            "Ctrl-C stops with the best answer so far)",
+            file=sys.stderr,
+            flush=True,
+        )
+        started = time.perf_counter()
+        result = solve_anytime(
+            problem, time_limit=budget, gap=gap or 0.0, progress_every=progress_every
+        )
+        timings["match"] = time.perf_counter() - started
         _step("Writing matches…", lambda: write_matches(result, out), timings, "write")
-        summary = summary_dict(result, problem, timings)
-        summary["timings"].update({k: round(v, 4) for k, v in result.timings.items()})
+        if explain_file is not None:
+            write_explanations(result, explain_file)
+        summary = run_summary(result, problem)
+        summary["time_limit"] = budget
+        summary["gap_requested"] = gap
+        summary["seconds"] = round(sum(timings.values()), 3)
+        summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
         if summary_json is not None:
             summary_json.parent.mkdir(parents=True, exist_ok=True)
             summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -147,13 +234,16 @@ def demo(
         "out/sample-matches.csv"
     ),
     time_limit: Annotated[float, typer.Option(help="solver time limit in seconds")] = 60.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="also name the solvers and the time per step")
+    ] = False,
 ) -> None:
     """Run the engine on the sample region and compare it with first-come-first-served."""
     from matching.baseline import first_come_first_served
+    from matching.engine import solve
     from matching.geo import data_dir
     from matching.io import InputError, read_problem, write_matches
-    from matching.report import comparison_table
-    from matching.solver import solve
+    from matching.report import comparison_table, plain_method, trade_off
 
     folder = data or data_dir() / "sample"
     timings: dict[str, float] = {}
@@ -186,10 +276,13 @@ def demo(
     print(
         comparison_table(problem, {"optimal (foodmatch)": optimal, "first-come-first-served": fcfs})
     )
-    print(
-        f"\nOptimal assignment: {optimal.status.value} ({optimal.method}) in "
-        f"{timings['optimal']:.2f} s; baseline in {timings['baseline']:.2f} s."
-    )
+    print(f"\nfoodmatch's answer: {plain_method(optimal)}.")
+    print(trade_off(problem, optimal, fcfs))
+    if verbose:
+        print(
+            f"Method: {optimal.status.value} ({optimal.method}) in "
+            f"{timings['optimal']:.2f} s; baseline in {timings['baseline']:.2f} s."
+        )
     print(f"Matches written to {out}")
     example = next((m for m in optimal.matches if m.matched and "Nearer" in m.explanation), None)
     if example is not None:

@@ -17,6 +17,6 @@ __all__ = ["solve_problem"]
 
 def solve_problem(problem: Problem, *, time_limit: float | None = None) -> MatchResult:
     """The engine's optimal matching of ``problem`` (within ``time_limit`` seconds, if any)."""
-    from matching.solver import solve
+    from matching.engine import solve
 
     return solve(problem, time_limit=time_limit)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matching.classes import group_items
+from matching.engine.classes import group_items
 
 
 @st.composite

@@ -8,10 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass, field
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from matching.engine import solve
 from matching.geo import EARTH_RADIUS_KM
-from matching.models import Match, Problem, Provider, Reason, Referral, Urgency
-from matching.solver import solve
+from matching.models import (
+    Limit,
+    Match,
+    MatchResult,
+    Mode,
+    Problem,
+    Provider,
+    Reason,
+    Referral,
+    SolveStatus,
+    Urgency,
+)
+from tests.matching.oracle import distance, in_area, pair_mode, problems
 
 LAT0, LON0 = 53.8, -1.55
 
@@ -107,3 +123,151 @@ def test_a_site_at_the_same_distance_is_not_called_nearer() -> None:
     alone = solve(Problem((first, second), providers[1:])).matches
     to_b = next(m for m in alone if m.provider_id == "B")
     assert to_b.explanation == "B Food Bank, 1.0 km: the nearest provider in reach."
+
+
+@dataclass
+class _Use:
+    parcels: int = 0
+    people: int = 0
+    deliveries: int = 0
+    tags: dict[str, int] = field(default_factory=dict)
+    held: set[Urgency] = field(default_factory=set)
+
+
+def _usage(problem: Problem, result: MatchResult) -> dict[str, _Use]:
+    """Each site's use in the answer, recounted here from the matches alone."""
+    by_id = {r.referral_id: r for r in problem.referrals}
+    use = {p.provider_id: _Use() for p in problem.providers}
+    for m in result.matches:
+        if m.provider_id is None:
+            continue
+        r, u = by_id[m.referral_id], use[m.provider_id]
+        u.parcels += 1
+        u.people += r.household_size
+        u.deliveries += int(m.mode is Mode.DELIVER)
+        for tag in r.dietary:
+            u.tags[tag] = u.tags.get(tag, 0) + 1
+        u.held.add(r.urgency)
+    return use
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_referrals=12, max_providers=5))
+def test_every_claim_is_true_of_the_final_answer(problem: Problem) -> None:
+    """Each site an explanation names is in reach at the distance shown, and every limit,
+    missing tag, area and occupancy it states holds in the final answer (recounted here)."""
+    result = solve(problem)
+    use = _usage(problem, result)
+    sites = {p.provider_id: p for p in problem.providers}
+    for referral, m in zip(problem.referrals, result.matches, strict=True):
+        for claim in m.claims:
+            site, u = sites[claim.provider_id], use[claim.provider_id]
+            assert pair_mode(referral, site) is not None
+            assert claim.distance_km == pytest.approx(distance(referral, site), abs=1e-9)
+            assert f"{names_of(problem)[claim.provider_id]}" in m.explanation
+            for limit in claim.limits:
+                if limit is Limit.FULL:
+                    assert u.parcels == site.capacity
+                elif limit is Limit.PEOPLE:
+                    assert site.people_capacity is not None
+                    assert u.people + referral.household_size > site.people_capacity
+                elif limit is Limit.DELIVERY:
+                    assert referral.needs_delivery
+                    assert u.deliveries >= site.delivery_capacity
+                elif limit is Limit.STOCK:
+                    assert claim.tags
+                    for tag in claim.tags:
+                        cap = site.dietary[tag]
+                        assert cap is not None and u.tags.get(tag, 0) >= cap
+                elif limit is Limit.LACKS_TAGS:
+                    assert set(claim.tags) == set(referral.dietary) - set(site.dietary)
+                    assert claim.tags
+                elif limit is Limit.OUT_OF_AREA:
+                    assert referral.outcode is not None and not in_area(referral, site)
+                elif limit is Limit.NO_POSTCODE:
+                    assert referral.outcode is None and site.service_area
+                else:
+                    assert limit is Limit.ROOM and result.status is not SolveStatus.OPTIMAL
+            if m.matched:
+                chosen = sites[m.provider_id or ""]
+                assert round(claim.distance_km * 1000) < round(distance(referral, chosen) * 1000)
+            else:
+                most = max(u.held, key=lambda x: x.rank) if u.held else None
+                if claim.limits and claim.limits[0] not in (
+                    Limit.LACKS_TAGS,
+                    Limit.OUT_OF_AREA,
+                    Limit.NO_POSTCODE,
+                ):
+                    assert claim.most_urgent_held == most
+                    if "more urgent" in m.explanation:
+                        assert most is not None and most.rank > referral.urgency.rank
+        if m.matched:
+            exact = distance(referral, sites[m.provider_id or ""])
+            assert m.explanation.startswith(
+                f"{names_of(problem)[m.provider_id or '']}, {exact:.1f} km"
+            )
+
+
+def names_of(problem: Problem) -> dict[str, str]:
+    return {p.provider_id: p.name for p in problem.providers}
+
+
+def test_distance_is_rounded_once_from_the_exact_value() -> None:
+    """A site 1.74989 km away reads "1.7 km" (not 1.750 rounded again to "1.8")."""
+    match = only_match(household(), [site("A", 1.74989, capacity=1)])
+    assert match.distance_km == 1.75
+    assert match.explanation.startswith("A Food Bank, 1.7 km:")
+
+
+def test_delivery_slots_are_named_when_they_bind() -> None:
+    """A delivery household passed over at a nearer site whose parcels and delivery slots are
+    both used up is told both, not only that the site "was full"."""
+    taker = dataclasses.replace(household(), referral_id="T", needs_delivery=True,
+                                urgency=Urgency.EMERGENCY,
+                                latitude=north(-1.0))  # fmt: skip
+    me = dataclasses.replace(household(), needs_delivery=True)
+    near = dataclasses.replace(site("Near", 0.5, capacity=1), delivery_capacity=1,
+                               delivery_radius_km=5.0)  # fmt: skip
+    far = dataclasses.replace(site("Far", 2.0, capacity=5), delivery_capacity=1,
+                              delivery_radius_km=2.5)  # fmt: skip
+    matches = solve(Problem((taker, me), (near, far))).matches
+    mine = next(m for m in matches if m.referral_id == "R")
+    assert mine.provider_id == "Far"
+    assert "Near Food Bank was full and had no delivery slots left" in mine.explanation
+
+
+def test_only_the_missing_tags_are_named() -> None:
+    """A site with vegan but not halal stock "does not stock halal", not "halal and vegan"."""
+    needs = frozenset({"halal", "vegan"})
+    vegan_only = dataclasses.replace(site("V", 0.5, capacity=1), dietary={"vegan": None})
+    both = dataclasses.replace(site("B", 1.0, capacity=1), dietary={"halal": None, "vegan": None})
+    match = only_match(household(dietary=needs), [vegan_only, both])
+    assert "V Food Bank does not stock halal." in match.explanation
+
+
+def test_more_urgent_only_when_true_else_the_tie_break_is_named() -> None:
+    """Unmatched for lack of room at a site holding a household of the same tier: no claim of
+    "more urgent"; at one holding an emergency, the emergency is named."""
+    rival = dataclasses.replace(household(), referral_id="X")
+    me = dataclasses.replace(household(), latitude=north(-1.0))
+    matches = solve(Problem((rival, me), (site("A", 0.2, capacity=1),))).matches
+    mine = next(m for m in matches if m.referral_id == "R")
+    assert mine.reason is Reason.CAPACITY_EXHAUSTED
+    assert "more urgent" not in mine.explanation
+    assert "holding standard households like this one" in mine.explanation
+    assert "least total distance" in mine.explanation
+    urgent = dataclasses.replace(rival, urgency=Urgency.EMERGENCY, latitude=north(-1.0))
+    me = household()
+    matches = solve(Problem((urgent, me), (site("A", 0.2, capacity=1),))).matches
+    mine = next(m for m in matches if m.referral_id == "R")
+    assert "holding emergency households" in mine.explanation
+
+
+def test_a_household_without_postcode_is_told_why_an_area_excludes_it() -> None:
+    """Located by coordinates only, a household is told that the site serves listed districts
+    and it gave no postcode, not that the site does not serve "this location"."""
+    me = dataclasses.replace(household(), outcode=None)
+    match = only_match(me, [site("A", 0.2, capacity=1, area="BD")])
+    assert match.reason is Reason.NOT_ELIGIBLE
+    assert "this location" not in match.explanation
+    assert "gave no postcode" in match.explanation

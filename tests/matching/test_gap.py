@@ -17,8 +17,14 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "gap"
 BOUNDS = load_bounds(DATA / "bounds.txt")
 ORLIB = sorted(p.stem for p in DATA.glob("c[0-9][0-9][0-9][0-9]_*.zip"))
 TYPE_A = sorted(p.stem for p in DATA.glob("a*.zip"))
-CASES = [(name, sense) for name in ORLIB for sense in ("Min", "Max")]
-CASES += [(name, "Min") for name in TYPE_A]
+_ALL = [(name, sense) for name in ORLIB for sense in ("Min", "Max")]
+_ALL += [(name, "Min") for name in TYPE_A]
+FAST = {("c0515_1", "Min"), ("c0824_1", "Max"), ("c1060_1", "Min"), ("a05100", "Min")}
+"""A few in the fast tier (``-m "not slow"``); the rest are marked slow."""
+CASES = [
+    pytest.param(name, sense, marks=() if (name, sense) in FAST else pytest.mark.slow)
+    for name, sense in _ALL
+]
 
 
 def test_instances_are_present() -> None:

@@ -8,15 +8,8 @@ from geopy.distance import great_circle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.geo import (
-    PAIR_FEASIBLE,
-    Gazetteer,
-    _pair_order,
-    candidate_pairs,
-    distance_km,
-    normalise_outcode,
-    split_postcode,
-)
+from matching.candidates import PairStatus, _pair_order, candidate_pairs
+from matching.geo import Gazetteer, distance_km, normalise_outcode, split_postcode
 from matching.models import Mode, Problem, Provider, Referral, Urgency
 from tests.matching.oracle import LEEDS, OUTCODES, TAGS, feasible, pair_mode, problems
 
@@ -63,7 +56,9 @@ def test_candidates_are_exactly_the_pairs_in_reach(problem: Problem) -> None:
     for i, j, status in zip(
         found.ref.tolist(), found.prov.tolist(), found.status.tolist(), strict=True
     ):
-        assert (status == PAIR_FEASIBLE) == feasible(problem.referrals[i], problem.providers[j])
+        assert (status == PairStatus.FEASIBLE) == feasible(
+            problem.referrals[i], problem.providers[j]
+        )
     # sorted by referral, then distance
     order = np.lexsort((found.distance_km, found.ref))
     assert (order == np.arange(order.size)).all()
@@ -145,7 +140,7 @@ def test_households_sharing_a_point_each_get_every_pair_in_reach(problem: Proble
             great_circle((r.latitude, r.longitude), (p.latitude, p.longitude)).km, abs=1e-9
         )
         assert deliver == (expected[(i, j)] is Mode.DELIVER)
-        assert (status == PAIR_FEASIBLE) == feasible(r, p)
+        assert (status == PairStatus.FEASIBLE) == feasible(r, p)
     # sorted by referral, then distance, then provider (sites at one point tie on distance)
     assert [(i, km, j) for i, j, km, *_ in rows] == sorted((i, km, j) for i, j, km, *_ in rows)
 

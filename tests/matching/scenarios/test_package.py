@@ -65,7 +65,7 @@ def test_importing_planning_loads_neither_engine_nor_dask() -> None:
     """The package is light to import: OR-Tools and Dask load only when a run needs them."""
     code = (
         "import sys, matching.scenarios\n"
-        "print(','.join(m for m in ('ortools', 'distributed', 'dask', 'matching.solver', 'api')"
+        "print(','.join(m for m in ('ortools', 'distributed', 'dask', 'matching.engine', 'api')"
         " if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

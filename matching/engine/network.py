@@ -1,4 +1,4 @@
-"""A generic capacitated assignment model and its exact solution with OR-Tools.
+"""The network part of the engine: presolve, the min-cost flow, repair, components.
 
 Items (households) choose at most one arc (a provider, by a mode) at an integer cost; rows
 (a provider's parcels, people, delivery slots, a dietary stock) cap a weighted sum of the
@@ -24,179 +24,25 @@ How it is solved, fastest first, each step exact where it claims to be:
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
 
-from matching.classes import group_items
-from matching.staged import ComponentSearch, Deadline, search_component
+from matching.engine.classes import group_items
+from matching.engine.model import AssignmentModel
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 _COST_CEILING = 2**62
-MAX_SEARCH_ARCS = 1_500_000
-"""Components with more live arcs than this are not searched whole (their LP alone would
-take minutes here) but over each household's ``RESTRICTED_ARCS_PER_ITEM`` cheapest options:
-the answer is feasible and reported as not proven."""
-RESTRICTED_ARCS_PER_ITEM = 6
 
 
-@dataclass(frozen=True)
-class AssignmentModel:
-    """Items, arcs and capacity rows (sparse incidence: ``entry_row``, ``entry_arc``, weight).
-
-    ``item_rank`` >= 1 (larger is more important); ``arc_cost`` >= 0; every row belongs to one
-    bin (``row_bin``) and holds only arcs of that bin (``arc_bin``).
-    """
-
-    n_items: int
-    item_rank: IntArray
-    arc_item: IntArray
-    arc_bin: IntArray
-    arc_cost: IntArray
-    row_bin: IntArray
-    row_capacity: IntArray
-    entry_row: IntArray
-    entry_arc: IntArray
-    entry_weight: IntArray
-
-    @property
-    def n_arcs(self) -> int:
-        return int(self.arc_item.size)
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.row_capacity.size)
-
-
-@dataclass(frozen=True)
-class AssignmentSolution:
-    """The chosen arc per item (``-1`` = unmatched) and what is proven about it.
-
-    ``proven`` is True when the choice is lexicographically optimal. ``rank_bound`` maps each
-    rank to an upper bound on the items of that rank any solution could match (from the
-    relaxation); ``cost_bound`` a lower bound on the cost when it is known.
-    """
-
-    chosen: IntArray
-    proven: bool
-    method: str
-    rank_bound: dict[int, int] = field(default_factory=dict)
-    cost_bound: float | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-
-def solve_assignment(
-    model: AssignmentModel, *, time_limit: float | None = None
-) -> AssignmentSolution:
-    """Lexicographically optimal assignment, or the best found within ``time_limit`` seconds.
-
-    Never raises for an empty or infeasible model: every item may stay unmatched.
-    """
-    deadline = Deadline(time_limit)
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    if model.n_items == 0 or model.n_arcs == 0:
-        return AssignmentSolution(np.full(model.n_items, -1, dtype=np.int64), True, "empty")
-    arc_alive, row_alive = _prune(model)
-    family, laminar = _laminar_family(model, arc_alive, row_alive)
-    timings["presolve"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    chosen = _min_cost_flow(model, arc_alive, family)
-    timings["flow"] = time.perf_counter() - started
-    rank_bound = _rank_counts(model, chosen)
-    if laminar:
-        return AssignmentSolution(chosen, True, "min-cost flow", rank_bound, None, timings)
-    violated = _violated_rows(model, chosen, row_alive)
-    if not violated.size:
-        return AssignmentSolution(
-            chosen, True, "min-cost flow (relaxation feasible)", rank_bound, None, timings
-        )
-
-    started = time.perf_counter()
-    entries = sp.csr_matrix(
-        (model.entry_weight.astype(np.float64), (model.entry_arc, model.entry_row)),
-        shape=(model.n_arcs, model.n_rows),
-    )
-    best = _repair(model, chosen, arc_alive, row_alive, entries)
-    timings["repair"] = time.perf_counter() - started
-    started = time.perf_counter()
-    component = _components(model, arc_alive)
-    troubled = sorted({int(component[b]) for b in model.row_bin[violated].tolist()})
-    arcs_of = {label: np.flatnonzero(arc_alive & (component[model.arc_bin] == label))
-               for label in troubled}  # fmt: skip
-    remaining = sum(a.size for a in arcs_of.values())
-    proven = True
-    searched_labels: list[int] = []
-    restricted = 0
-    cost_bound: float | None = 0.0
-    bounds: dict[int, int] = {}
-    # Smallest first: small components settle in milliseconds, and each gets its share of
-    # the time left by size, but never less than a quarter of it (up to 2 s).
-    for label in sorted(troubled, key=lambda k: arcs_of[k].size):
-        arcs = arcs_of[label]
-        left = deadline.left()
-        share = None
-        if left is not None:
-            share = max(left * arcs.size / max(remaining, 1), min(left / 4, 2.0))
-        remaining -= arcs.size
-        items = np.zeros(model.n_items, dtype=bool)
-        items[model.arc_item[arcs]] = True
-        relaxed_here = _rank_counts_where(model, chosen, items)
-        whole = arcs.size <= MAX_SEARCH_ARCS
-        if not whole:
-            # Too large to search whole: search each household's few cheapest options (and
-            # the current one). That answer is feasible, but its LP bounds are not bounds of
-            # the whole, so the flow relaxation's counts are reported instead.
-            arcs = _cheapest_arcs(model, arcs, best, RESTRICTED_ARCS_PER_ITEM)
-            restricted += 1
-        search = ComponentSearch(model, arcs, row_alive, entries)
-        report = search_component(search, best, Deadline(share), relaxed_here)
-        searched_labels.append(label)
-        best = report.chosen
-        proven = proven and report.proven and whole
-        for rank, value in (report.rank_bound if whole else relaxed_here).items():
-            bounds[rank] = bounds.get(rank, 0) + value
-        cost_bound = (
-            None
-            if cost_bound is None or report.cost_bound is None or not whole
-            else cost_bound + report.cost_bound
-        )
-        for key, seconds in report.times.items():
-            timings[f"mip.{key}"] = timings.get(f"mip.{key}", 0.0) + seconds
-    timings["mip"] = time.perf_counter() - started
-    searched = len(searched_labels)
-    method = (
-        f"min-cost flow + aggregated staged LP/MIP (GLOP, SCIP) on {searched} of "
-        f"{int(component.max()) + 1} components"
-    )
-    if restricted:
-        method += (
-            f"; {restricted} too large to search whole, searched over each household's "
-            f"{RESTRICTED_ARCS_PER_ITEM} cheapest options"
-        )
-    if proven:
-        return AssignmentSolution(best, True, method, _rank_counts(model, best), None, timings)
-    # What is proven about the whole: searched components by their LP bounds, components
-    # without trouble by their (optimal) flow answer, the rest by the flow relaxation.
-    searched_bins = np.isin(component, searched_labels)
-    outside = ~searched_bins[model.arc_bin[np.maximum(chosen, 0)]]
-    relaxed = _rank_counts_where(model, chosen, outside)
-    rank_bound = {r: bounds.get(r, 0) + relaxed.get(r, 0) for r in rank_bound}
-    if cost_bound is not None:
-        untroubled = ~np.isin(component, troubled)[model.arc_bin[np.maximum(chosen, 0)]]
-        picked = chosen[(chosen >= 0) & untroubled]
-        cost_bound += float(model.arc_cost[picked].sum())
-    return AssignmentSolution(best, False, method, rank_bound, cost_bound, timings)
-
-
-def _components(model: AssignmentModel, arc_alive: BoolArray) -> IntArray:
+def components(model: AssignmentModel, arc_alive: BoolArray) -> IntArray:
     """Connected component of every bin, bins linked through items that can reach both."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -213,7 +59,7 @@ def _components(model: AssignmentModel, arc_alive: BoolArray) -> IntArray:
     return np.asarray(labels[model.n_items :], dtype=np.int64)
 
 
-def _prune(model: AssignmentModel) -> tuple[BoolArray, BoolArray]:
+def prune(model: AssignmentModel) -> tuple[BoolArray, BoolArray]:
     """Drop arcs that cannot fit alone, then rows that can never bind."""
     too_heavy = model.entry_weight > model.row_capacity[model.entry_row]
     arc_alive = np.ones(model.n_arcs, dtype=bool)
@@ -228,7 +74,7 @@ def _prune(model: AssignmentModel) -> tuple[BoolArray, BoolArray]:
     return arc_alive, row_alive
 
 
-def _laminar_family(
+def laminar_family(
     model: AssignmentModel, arc_alive: BoolArray, row_alive: BoolArray
 ) -> tuple[dict[int, int], bool]:
     """Choose unit-weight rows that nest within each bin; map each to its parent row (-1 = root).
@@ -290,7 +136,7 @@ def _laminar_family(
     return family, complete
 
 
-def _rank_weights(model: AssignmentModel, arc_alive: BoolArray, n_rows: int) -> IntArray:
+def rank_weights(model: AssignmentModel, arc_alive: BoolArray, n_rows: int) -> IntArray:
     """Reward per rank (index = rank) spaced so that ranks are strictly lexicographic."""
     costs = model.arc_cost[arc_alive]
     step = (n_rows + 1) * (int(costs.max()) if costs.size else 0) + 1
@@ -298,9 +144,7 @@ def _rank_weights(model: AssignmentModel, arc_alive: BoolArray, n_rows: int) -> 
     return np.arange(top + 1, dtype=np.int64) * step
 
 
-def _min_cost_flow(
-    model: AssignmentModel, arc_alive: BoolArray, family: dict[int, int]
-) -> IntArray:
+def solve_flow(model: AssignmentModel, arc_alive: BoolArray, family: dict[int, int]) -> IntArray:
     """Lexicographic optimum of the network over ``family`` (a relaxation if not every row)."""
     n = model.n_items
     rows = np.fromiter(family.keys(), dtype=np.int64, count=len(family))
@@ -323,7 +167,7 @@ def _min_cost_flow(
         at = e_depth == level
         entry_node[e_arc[at]] = node_of_row[e_row[at]]
 
-    weights = _rank_weights(model, arc_alive, rows.size)
+    weights = rank_weights(model, arc_alive, rows.size)
     # Items with the same rank and the same (entry, cost) options are one class node whose
     # supply is their count: the same network, many fewer arcs.
     cost = model.arc_cost[arcs]
@@ -386,7 +230,7 @@ def _min_cost_flow(
     return chosen
 
 
-def _cheapest_arcs(model: AssignmentModel, arcs: IntArray, chosen: IntArray, k: int) -> IntArray:
+def cheapest_arcs(model: AssignmentModel, arcs: IntArray, chosen: IntArray, k: int) -> IntArray:
     """Of ``arcs``, each item's ``k`` cheapest and the one it holds in ``chosen``."""
     order = np.lexsort((model.arc_cost[arcs], model.arc_item[arcs]))
     ranked = arcs[order]
@@ -399,20 +243,18 @@ def _cheapest_arcs(model: AssignmentModel, arcs: IntArray, chosen: IntArray, k: 
     return np.flatnonzero(keep)
 
 
-def _rank_counts_where(
-    model: AssignmentModel, chosen: IntArray, where: BoolArray
-) -> dict[int, int]:
+def rank_counts_where(model: AssignmentModel, chosen: IntArray, where: BoolArray) -> dict[int, int]:
     """Matched items per rank among the items flagged in ``where``."""
     ranks = model.item_rank[(chosen >= 0) & where]
     return {int(r): int((ranks == r).sum()) for r in np.unique(model.item_rank)}
 
 
-def _rank_counts(model: AssignmentModel, chosen: IntArray) -> dict[int, int]:
+def rank_counts(model: AssignmentModel, chosen: IntArray) -> dict[int, int]:
     ranks = model.item_rank[chosen >= 0]
     return {int(r): int((ranks == r).sum()) for r in np.unique(model.item_rank)}
 
 
-def _row_loads(model: AssignmentModel, chosen: IntArray) -> npt.NDArray[np.float64]:
+def row_loads(model: AssignmentModel, chosen: IntArray) -> npt.NDArray[np.float64]:
     picked = np.zeros(model.n_arcs, dtype=bool)
     picked[chosen[chosen >= 0]] = True
     on = picked[model.entry_arc]
@@ -427,12 +269,12 @@ def _row_loads(model: AssignmentModel, chosen: IntArray) -> npt.NDArray[np.float
     return loads
 
 
-def _violated_rows(model: AssignmentModel, chosen: IntArray, row_alive: BoolArray) -> IntArray:
-    over = (_row_loads(model, chosen) > model.row_capacity) & row_alive
+def violated_rows(model: AssignmentModel, chosen: IntArray, row_alive: BoolArray) -> IntArray:
+    over = (row_loads(model, chosen) > model.row_capacity) & row_alive
     return np.flatnonzero(over)
 
 
-def _repair(
+def repair(
     model: AssignmentModel,
     chosen: IntArray,
     arc_alive: BoolArray,
@@ -458,9 +300,14 @@ def _repair(
     if over.size:
         by_row = binding[held_arcs].tocsc()
         for row in over.tolist():
-            holders = held_arcs[by_row.indices[by_row.indptr[row] : by_row.indptr[row + 1]]]
+            span_ = slice(by_row.indptr[row], by_row.indptr[row + 1])
+            holders = held_arcs[by_row.indices[span_]]
             items = model.arc_item[holders]
-            order = np.lexsort((-model.arc_cost[holders], model.item_rank[items]))
+            # The least important first and, among them, the heaviest (fewest evictions put
+            # a people limit right), then the costliest.
+            # Measured on London 10k: repaired standard 4,265 -> 4,533 (urgent 2,559 -> 2,564).
+            weight = by_row.data[span_]
+            order = np.lexsort((-model.arc_cost[holders], -weight, model.item_rank[items]))
             for arc in holders[order].tolist():
                 if load[row] <= capacity[row] + 1e-9:
                     break
@@ -494,9 +341,56 @@ def _repair(
     return result
 
 
-def _lex_key(model: AssignmentModel, chosen: IntArray) -> tuple[int, ...]:
+def lex_key(model: AssignmentModel, chosen: IntArray) -> tuple[int, ...]:
     """Smaller is better: minus the count per rank (highest first), then the total cost."""
     matched = chosen >= 0
     ranks = model.item_rank[matched]
     counts = [-int((ranks == r).sum()) for r in sorted(set(model.item_rank.tolist()), reverse=True)]
     return (*counts, int(model.arc_cost[chosen[matched]].sum()))
+
+
+def priced_flows(
+    model: AssignmentModel,
+    arc_alive: BoolArray,
+    row_alive: BoolArray,
+    family: dict[int, int],
+    entries: sp.csr_matrix,
+    relaxed: IntArray,
+    best: IntArray,
+    rounds: int,
+    time_left: Callable[[], float | None],
+) -> IntArray:
+    """Better starting answers: flows that price the rows a flow cannot hold, then repair.
+
+    The flow relaxation overfills people limits and second dietary stocks, and the repair
+    then evicts households. Each round charges every such row a price per unit (in distance
+    units, so the flow's tier counts do not change) that rises with how far the last flow
+    overfilled it; the flow then sends fewer large households to tight sites, and the repair
+    evicts fewer. Measured on a 10,000-household London instance: the repaired standard tier
+    went from 4,265 to 4,650 households (of at most 4,815) after one round. Stops before a
+    round that would not finish in the time left (a round costs about one flow). Returns
+    the best repaired answer (``best`` if none was better).
+    """
+    outside = np.flatnonzero(row_alive & ~np.isin(np.arange(model.n_rows), list(family)))
+    if outside.size == 0 or rounds <= 0:
+        return best
+    by_row = entries[:, outside].tocsr()
+    capacity = np.maximum(model.row_capacity[outside].astype(np.float64), 1.0)
+    price = np.zeros(outside.size)
+    scale = float(np.median(model.arc_cost[arc_alive])) if arc_alive.any() else 1.0
+    chosen = relaxed
+    key = lex_key(model, best)
+    for round_ in range(rounds):
+        load = np.asarray(by_row[chosen[chosen >= 0]].sum(axis=0)).ravel()
+        price = np.maximum(0.0, price + scale * (0.8**round_) * (load - capacity) / capacity)
+        started = time.perf_counter()
+        penalty = np.rint(by_row @ price).astype(np.int64)
+        priced = dataclasses.replace(model, arc_cost=model.arc_cost + penalty)
+        chosen = solve_flow(priced, arc_alive, family)
+        candidate = repair(model, chosen, arc_alive, row_alive, entries)
+        if lex_key(model, candidate) < key:
+            best, key = candidate, lex_key(model, candidate)
+        left = time_left()
+        if left is not None and left < 2 * (time.perf_counter() - started):
+            break
+    return best

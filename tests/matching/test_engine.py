@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from matching.engine import solve
 from matching.models import Mode, Problem, Provider, Reason, Referral, SolveStatus, Urgency
-from matching.solver import solve
 from tests.matching.oracle import (
     assignment_of,
     brute_force,
@@ -270,3 +272,39 @@ def test_equal_nested_limits_all_bind() -> None:
     result = solve(Problem(households, (site,)))
     assert result.status is SolveStatus.OPTIMAL
     assert result.matched.urgent == 1
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+@pytest.mark.slow
+def test_gap_stops_each_tier_within_the_requested_gap() -> None:
+    """With ``gap``, a run not proven optimal says so and every tier is within that gap."""
+    from matching.io import read_problem
+
+    problem = read_problem(SAMPLE / "referrals.csv", SAMPLE / "providers.csv")
+    result = solve(problem, gap=0.05, time_limit=120)
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.WITHIN_GAP)
+    if result.status is SolveStatus.WITHIN_GAP:
+        assert result.bound is not None
+        for tier, found in result.matched.as_dict().items():
+            assert found >= (1 - 0.05) * result.bound[tier] - 1e-9
+
+
+def test_a_stopped_watch_ends_the_search_with_a_valid_answer() -> None:
+    """Stopped before it starts, the search still returns a complete answer that respects
+    every limit, with status ``interrupted`` unless it was already proven optimal."""
+    from matching.engine.budget import Watch
+    from matching.engine.solve import interrupted_result
+    from matching.io import read_problem
+
+    problem = read_problem(SAMPLE / "referrals.csv", SAMPLE / "providers.csv")
+    watch = Watch()
+    watch.stop()
+    result = solve(problem, watch=watch)
+    assert result.status in (SolveStatus.INTERRUPTED, SolveStatus.OPTIMAL)
+    assert limits_respected(problem, assignment_of(problem, result))
+    posted = interrupted_result(watch)
+    assert posted.status is SolveStatus.INTERRUPTED
+    assert limits_respected(problem, assignment_of(problem, posted))
+    assert len(posted.matches) == len(problem.referrals)

@@ -1,44 +1,74 @@
-"""Problem -> MatchResult: the optimal assignment of referrals to providers, explained.
+"""The engine's model: items choose at most one arc under capacity rows, and how a problem
+becomes one.
 
-The objective is the contract's, lexicographic: the most emergency referrals matched, then
-urgent, then standard, then the least total distance. Distances enter the model in whole
-centimetres, so the total is optimal to within half a centimetre per matched referral.
-The OR-Tools work lives in :mod:`matching.assignment`; this module translates the domain.
+Items (households) choose at most one arc (a provider, by a mode) at an integer cost; rows
+(a provider's parcels, people, delivery slots, a dietary stock) cap a weighted sum of the
+chosen arcs. The objective is lexicographic: first the most items of the highest rank, then
+of the next, ..., then the least total cost. Every solver in :mod:`matching.engine` works
+on this one model; :func:`build_model` is the only place that knows the domain.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
-from matching.assignment import AssignmentModel, AssignmentSolution, solve_assignment
-from matching.explain import Usage, explain
-from matching.geo import Candidates, candidate_pairs, dietary_mask
-from matching.models import (
-    DIETARY_TAGS,
-    MatchResult,
-    Problem,
-    SolveStatus,
-    TierCounts,
-    Urgency,
-)
+from matching.candidates import Candidates
+from matching.models import DIETARY_TAGS, Problem, dietary_mask
 
 COST_UNITS_PER_KM = 100_000
 """Distances are optimised in whole centimetres: within half a centimetre per household of the
 exact optimum, far below the metre that `distance_km` in matches.csv shows."""
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class _Layout:
-    """Where each provider's rows sit in the model (for reading the usage back)."""
+class AssignmentModel:
+    """Items, arcs and capacity rows (sparse incidence: ``entry_row``, ``entry_arc``, weight).
 
-    model: AssignmentModel
-    sizes: IntArray
+    ``item_rank`` >= 1 (larger is more important); ``arc_cost`` >= 0; every row belongs to one
+    bin (``row_bin``) and holds only arcs of that bin (``arc_bin``).
+    """
+
+    n_items: int
+    item_rank: IntArray
+    arc_item: IntArray
+    arc_bin: IntArray
+    arc_cost: IntArray
+    row_bin: IntArray
+    row_capacity: IntArray
+    entry_row: IntArray
+    entry_arc: IntArray
+    entry_weight: IntArray
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.arc_item.size)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_capacity.size)
+
+
+@dataclass(frozen=True)
+class AssignmentSolution:
+    """The chosen arc per item (``-1`` = unmatched) and what is proven about it.
+
+    ``proven`` is True when the choice is lexicographically optimal. ``rank_bound`` maps each
+    rank to an upper bound on the items of that rank any solution could match (from the
+    relaxation); ``cost_bound`` a lower bound on the cost when it is known.
+    """
+
+    chosen: IntArray
+    proven: bool
+    method: str
+    rank_bound: dict[int, int] = field(default_factory=dict)
+    cost_bound: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def build_model(problem: Problem, candidates: Candidates) -> AssignmentModel:
@@ -114,68 +144,4 @@ def build_model(problem: Problem, candidates: Candidates) -> AssignmentModel:
         entry_row=np.concatenate(e_row),
         entry_arc=np.concatenate(e_arc),
         entry_weight=np.concatenate(e_weight),
-    )
-
-
-def solve(problem: Problem, *, time_limit: float | None = None) -> MatchResult:
-    """Match referrals to providers optimally (or best found within ``time_limit`` seconds).
-
-    Never raises on an empty or infeasible problem: unmatched referrals carry a reason.
-    """
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    candidates = candidate_pairs(problem)
-    timings["candidates"] = time.perf_counter() - started
-
-    mark = time.perf_counter()
-    model = build_model(problem, candidates)
-    timings["build"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    left = None if time_limit is None else max(time_limit - (mark - started), 0.0)
-    solution = solve_assignment(model, time_limit=left)
-    timings["solve"] = time.perf_counter() - mark
-    for phase, seconds in solution.timings.items():
-        timings[f"solve.{phase}"] = seconds
-
-    mark = time.perf_counter()
-    feasible_index = np.flatnonzero(candidates.feasible)
-    chosen_pair = np.full(len(problem.referrals), -1, dtype=np.int64)
-    matched = solution.chosen >= 0
-    chosen_pair[matched] = feasible_index[solution.chosen[matched]]
-    matches = explain(problem, candidates, chosen_pair, Usage.of(problem, candidates, chosen_pair))
-    timings["explain"] = time.perf_counter() - mark
-    return _result(problem, matches, solution, time.perf_counter() - started, timings)
-
-
-def _result(
-    problem: Problem,
-    matches: list,  # type: ignore[type-arg]
-    solution: AssignmentSolution,
-    seconds: float,
-    timings: dict[str, float],
-) -> MatchResult:
-    counts = {u: 0 for u in Urgency}
-    total = 0.0
-    for referral, match in zip(problem.referrals, matches, strict=True):
-        if match.matched:
-            counts[referral.urgency] += 1
-            total += float(match.distance_km or 0.0)
-    bound = None
-    if not solution.proven:
-        by_rank = {u.rank: u for u in Urgency}
-        bound = {by_rank[r].value: float(v) for r, v in solution.rank_bound.items() if r in by_rank}
-        if solution.cost_bound is not None:
-            bound["total_distance_km"] = solution.cost_bound / COST_UNITS_PER_KM
-    return MatchResult(
-        status=SolveStatus.OPTIMAL if solution.proven else SolveStatus.FEASIBLE,
-        matches=tuple(matches),
-        matched=TierCounts(
-            counts[Urgency.EMERGENCY], counts[Urgency.URGENT], counts[Urgency.STANDARD]
-        ),
-        total_distance_km=round(total, 3),  # the sum of the 3-decimal distances in matches.csv
-        seconds=seconds,
-        method=solution.method,
-        bound=bound,
-        timings=timings,
     )
