@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, matchcmd, scenario, server
+from api.commands import audit, dbrole, matchcmd, scenario, server
 
 app = typer.Typer(
     name="foodmatch",
@@ -22,6 +22,7 @@ matchcmd.register(app)
 scenario.register(app)
 server.register(app)
 audit.register(app)
+dbrole.register(app)
 
 
 def main() -> None:
