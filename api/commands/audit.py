@@ -96,6 +96,13 @@ def verify(
             help="Also exit 1 when no checkpoint store is configured.",
         ),
     ] = False,
+    all_signatures: Annotated[
+        bool,
+        typer.Option(
+            "--check-all-signatures",
+            help="Check every checkpoint's signature, not only those the answer depends on.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON (as GET /audit/verify).")
     ] = False,
@@ -107,7 +114,9 @@ def verify(
     db = _database(url)
     try:
         config = _anchor(url, checkpoints, public_key)
-        result = verify_audit(db, config, incremental=incremental, record=record)
+        result = verify_audit(
+            db, config, incremental=incremental, record=record, all_signatures=all_signatures
+        )
         role = _role(db)
     except CheckpointError as exc:
         raise _fail(str(exc), 1) from exc

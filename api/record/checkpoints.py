@@ -675,6 +675,7 @@ class _Comparison:
     public_key: Ed25519PublicKey | None
     key_id: str | None
     start_id: int
+    all_signatures: bool = False
     read: int = 0
     compared: int = 0
     signatures: int = 0
@@ -723,7 +724,8 @@ def _verified_start(
         for item in store.read(limit)
         if isinstance(item, Checkpoint) and item.kind is CheckpointKind.VERIFIED
     ]
-    for candidate in sorted(verified, key=lambda item: item.event_id, reverse=True):
+    # Highest event first; of equal ones the later line first, so none is passed over.
+    for candidate in sorted(reversed(verified), key=lambda item: item.event_id, reverse=True):
         if candidate.key_id != comparison.key_id:
             comparison.forge(f"{candidate.where}: the verified checkpoint of "
                              f"{candidate.describe()} names key {candidate.key_id}, not "
@@ -751,6 +753,8 @@ def _compare(
         if item.event_id <= comparison.start_id:
             continue  # vouched for by the verified checkpoint the walk started from
         comparison.compared += 1
+        if comparison.all_signatures and not comparison.genuine(item):
+            continue
         if comparison.latest is None or item.event_id > comparison.latest.event_id:
             comparison.latest = item
         if item.event_id > chain.head_id:
@@ -795,6 +799,7 @@ def verify_audit(
     incremental: bool = False,
     record: bool = False,
     adopt: bool = False,
+    all_signatures: bool = False,
 ) -> AuditVerification:
     """Check the chain and compare it with the checkpoints; say what was found and how.
 
@@ -802,7 +807,8 @@ def verify_audit(
     event still has the signed hash) instead of event 1. ``record`` appends a verified
     checkpoint of the head when everything passed (needs the signing key). ``adopt`` also
     records one when the store is missing or empty (to start checkpoints for a chain that
-    had none).
+    had none). ``all_signatures`` checks the signature of every checkpoint compared, not only
+    of those the answer depends on.
     """
     flush(db.engine.url)  # this process's pending checkpoint, if it has one, first
     store = CheckpointStore(config.store) if config.store is not None else None
@@ -814,7 +820,9 @@ def verify_audit(
             public_key = _public_key(config)
         except CheckpointError as exc:
             key_problem = str(exc)
-    comparison = _Comparison(public_key, key_id(public_key) if public_key else None, 0)
+    comparison = _Comparison(
+        public_key, key_id(public_key) if public_key else None, 0, all_signatures
+    )
     has_checkpoints = limit > 0
     start: Checkpoint | None = None
     warnings: list[str] = []
@@ -972,9 +980,14 @@ def _method(
     return (
         f"{walk} Then read {comparison.read} checkpoints from {store.file}, compared "
         f"{comparison.compared}{after} with the events they name (same hash; the event still "
-        f"there) and checked the Ed25519 "
-        f"signatures ({comparison.key_id}) of {comparison.signatures}: the latest, the start "
-        "and any that disagree (one that agrees with the database cannot change the answer)."
+        f"there) and checked the Ed25519 signatures ({comparison.key_id}) of "
+        f"{comparison.signatures}: "
+        + (
+            "every one compared."
+            if comparison.all_signatures
+            else "the latest, the start and any that disagree (one that agrees with the "
+            "database cannot change the answer; --check-all-signatures checks them all)."
+        )
     )
 
 
