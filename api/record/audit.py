@@ -71,16 +71,19 @@ class VerifyResult:
     ``start_rewritten``, ``start_content``."""
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys, no spaces and UTF-8 text: one spelling per value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def format_timestamp(moment: datetime) -> str:
     """A timestamp as hashed: UTC, microseconds, ``Z`` (naive values are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"  # as strftime %Y-%m-%dT%H:%M:%S.%fZ
 
 
 class ChainedEvent(Protocol):
