@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -305,6 +305,8 @@ class CheckpointStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.skipped = 0
+        """Lines the last :meth:`read` passed over unparsed (its ``keep`` said no)."""
 
     @property
     def file(self) -> Path:
@@ -337,9 +339,15 @@ class CheckpointStore:
         finally:
             os.close(fd)
 
-    def read(self, limit: int | None = None) -> Iterator[Checkpoint | CheckpointError]:
+    def read(
+        self, limit: int | None = None, *, keep: Callable[[bytes], bool] | None = None
+    ) -> Iterator[Checkpoint | CheckpointError]:
         """Every checkpoint in the first ``limit`` bytes, in file order; a line that is not a
-        readable checkpoint comes as a :class:`CheckpointError` saying where and why."""
+        readable checkpoint comes as a :class:`CheckpointError` saying where and why.
+
+        ``keep`` may pass over lines before they are parsed (a quick look at the raw bytes).
+        """
+        self.skipped = 0
         if not self.exists():
             return
         name = str(self.file)
@@ -351,6 +359,9 @@ class CheckpointStore:
                     return
                 text = raw.strip()
                 if not text:
+                    continue
+                if keep is not None and not keep(text):
+                    self.skipped += 1
                     continue
                 where = f"{name}:{number}"
                 try:
@@ -721,7 +732,7 @@ def _verified_start(
     """The newest genuine verified checkpoint (the others of its kind that fail are forged)."""
     verified = [
         item
-        for item in store.read(limit)
+        for item in store.read(limit, keep=lambda raw: b'"verified"' in raw)
         if isinstance(item, Checkpoint) and item.kind is CheckpointKind.VERIFIED
     ]
     # Highest event first; of equal ones the later line first, so none is passed over.
@@ -741,7 +752,15 @@ def _compare(
 ) -> None:
     """Compare every checkpoint after the start with the event it names."""
     batch: list[Checkpoint] = []
-    for item in store.read(limit):
+    start_id = comparison.start_id
+
+    def after_start(raw: bytes) -> bool:
+        """Lines naming an event at or before the start need no parsing (it vouches for
+        them); a line this cannot read is parsed, and reported if it is no checkpoint."""
+        found = _EVENT_ID.search(raw)
+        return found is None or int(found.group(1)) > start_id
+
+    for item in store.read(limit, keep=after_start if start_id else None):
         if isinstance(item, CheckpointError):
             comparison.unreadable.append(str(item))
             continue
@@ -769,8 +788,10 @@ def _compare(
             batch = []
     if batch:
         _compare_batch(db, batch, comparison)
+    comparison.read += store.skipped
 
 
+_EVENT_ID = re.compile(rb'"event_id":\s*([0-9]{1,18})\b')
 _HASHES = (
     select(AuditEvent.id, AuditEvent.hash)
     .where(AuditEvent.id.in_(bindparam("ids", expanding=True)))
@@ -1002,8 +1023,9 @@ def _with_detail(result: AuditVerification) -> AuditVerification:
             f"events 1-{chain.head_id} intact; the latest checkpoint, {result.latest.describe()},"
             f" matches the database"
         )
-        if result.unanchored_events:
-            detail += f" ({result.unanchored_events} newer events not yet checkpointed)"
+        newer = result.unanchored_events
+        if newer:
+            detail += f" ({newer} newer event{'s' if newer != 1 else ''} not yet checkpointed)"
     elif result.status is AnchorStatus.NOT_CONFIGURED:
         detail = f"{chain.detail} (chain only: NOT ANCHORED, no checkpoint store configured)"
     else:
