@@ -238,7 +238,12 @@ def test_serve_refuses_a_superuser_or_no_store(pg_url: str, tmp_path: Path) -> N
     """`foodmatch serve` as a superuser, or without a checkpoint store, stops with exit 1
     before listening, and says why."""
     process = _serve(_env(pg_url, None), free_port())
-    output, _ = process.communicate(timeout=120)
+    try:
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # it started serving after all
+            process.kill()
+            process.communicate()
     assert process.returncode == 1, output
     assert "refusing to serve: database role postgres can change the audit log" in output
     assert "it is a superuser" in output and "no audit checkpoint store" in output
