@@ -76,6 +76,8 @@ _FIELDS = frozenset({"v", "kind", "event_id", "count", "head_hash", "signed_at",
                      "signature"})  # fmt: skip
 COMPARE_BATCH = 1000
 """Checkpoints compared with the database per query."""
+RETRY_SECONDS = 5.0
+"""After a failed write (a full disk, a wrong permission), wait this long before the next."""
 MAX_REPORTED = 5
 """Disagreeing checkpoints whose signatures are checked and described; the rest are counted."""
 
@@ -514,6 +516,16 @@ class CheckpointWriter:
             due = max(time.monotonic(), self._last_write + self.interval_s)
         _SCHEDULER.schedule(self, due)
 
+    def _retry(self, pending: tuple[int, str]) -> None:
+        """Keep ``pending`` (unless a newer event came) and try again in a while."""
+        with self._lock:
+            if self._pending is None or self._pending[0] < pending[0]:
+                self._pending = pending
+            if self._scheduled:
+                return
+            self._scheduled = True
+        _SCHEDULER.schedule(self, time.monotonic() + max(self.interval_s, RETRY_SECONDS))
+
     def flush(self) -> Checkpoint | None:
         """Sign and append the pending checkpoint now (``None`` if there is none)."""
         with self._write_lock:
@@ -528,7 +540,7 @@ class CheckpointWriter:
             except (OSError, CheckpointError) as exc:
                 self.last_error = str(exc)
                 log.error("audit checkpoint not written", extra={"error": str(exc)[:300]})
-                self.note(*pending)  # try again after the interval
+                self._retry(pending)
                 return None
             self._written_id = pending[0]
             self.last_error = None

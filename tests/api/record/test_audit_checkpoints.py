@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -465,3 +466,46 @@ def test_verifier_with_only_the_public_key(db: Database, db_url: str, store: Anc
     code, output = verify_cli(db_url, "--public-key", str(public))
     assert code == 0 and "OK: events 1-4 intact" in output, output
     assert "no signing key here" in output
+
+
+class _Errors(logging.Handler):
+    """Counts the error records it is sent."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def test_failed_write_is_kept_and_retried(db: Database, db_url: str, tmp_path: Path) -> None:
+    """A store that cannot be written loses no checkpoint and is not hammered: the error is
+    kept (and logged), the next try waits, and the newest event is checkpointed once the
+    store can be written again."""
+    errors = _Errors()
+    logger = logging.getLogger("foodmatch.audit.checkpoints")
+    logger.addHandler(errors)
+    try:
+        _failed_write(db, db_url, tmp_path, errors)
+    finally:
+        logger.removeHandler(errors)
+
+
+def _failed_write(db: Database, db_url: str, tmp_path: Path, errors: _Errors) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the store's directory should be")
+    config = AnchorConfig(store=blocker / "audit", key_file=tmp_path / "key.pem", interval_s=0.0)
+    checkpoints.configure(db_url, config)
+    append_events(db, 3)
+    writer = checkpoints.writer_for(db_url)
+    assert writer is not None
+    assert writer.flush() is None and writer.last_error is not None
+    assert "blocker" in writer.last_error
+    time.sleep(0.5)
+    assert 1 <= errors.count <= 2  # this flush, and perhaps the background's first try
+    blocker.unlink()
+    writer.flush()  # (the background thread may have retried first: either writes it)
+    assert writer.last_error is None
+    assert [line["event_id"] for line in store_lines(config)] == [3]
+    assert checkpoints.verify_audit(db, config).ok
