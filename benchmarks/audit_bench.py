@@ -239,8 +239,9 @@ def _run_child(url: str, store: Path, key: Path, mode: str) -> dict[str, Any]:
     return result
 
 
-def hot_path(url: str, transactions: int, workdir: Path) -> dict[str, Any]:
-    """Audited write transactions and POST /referrals, with checkpoints off and on."""
+def hot_path(url: str, transactions: int, workdir: Path, rounds: int) -> dict[str, Any]:
+    """Audited write transactions and POST /referrals, with checkpoints off and on (``rounds``
+    alternations of ``transactions`` each), and the cost of noting one commit."""
     from fastapi.testclient import TestClient
 
     from api.auth import issue_token
@@ -277,7 +278,7 @@ def hot_path(url: str, transactions: int, workdir: Path) -> dict[str, Any]:
     }
     app = create_app(settings, db)
     with TestClient(app) as client:
-        for _round in range(2):  # alternate, so drift in machine load hits both alike
+        for _round in range(rounds):  # alternate, so drift in machine load hits all alike
             for label, config in configs.items():
                 checkpoints.configure(url, config)
                 times = []
@@ -299,8 +300,18 @@ def hot_path(url: str, transactions: int, workdir: Path) -> dict[str, Any]:
                 entry = results.setdefault(label, {"transaction_ms": [], "post_referrals_ms": []})
                 entry["transaction_ms"].extend(t * 1000 for t in times)
                 entry["post_referrals_ms"].extend(t * 1000 for t in posts)
+    throwaway = checkpoints.AnchorConfig(  # its one checkpoint names no real event
+        store=workdir / "note-bench", key_file=workdir / "note-key.pem", interval_s=3600
+    )
+    checkpoints.configure(url, throwaway)
+    calls = 100_000
+    began = time.perf_counter()
+    for number in range(calls):  # what the after-commit hook does for one commit
+        checkpoints.note_commit(db.engine.url, 10**9 + number, "0" * 64)
+    note_us = (time.perf_counter() - began) / calls * 1e6
+    checkpoints.configure(url, configs["off"])
     db.dispose()
-    summary: dict[str, Any] = {}
+    summary: dict[str, Any] = {"note_commit_us": note_us}
     for label, entry in results.items():
         summary[label] = {
             name: {
@@ -337,7 +348,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         print(f"[{backend}] incremental: {out['incremental']}", file=sys.stderr, flush=True)
         assert out["incremental"]["ok"], out["incremental"]["detail"]
         if args.hot_path:
-            out["hot_path"] = hot_path(url, args.hot_path, workdir)
+            out["hot_path"] = hot_path(url, args.hot_path, workdir, args.rounds)
             print(f"[{backend}] hot path: {json.dumps(out['hot_path'])}", file=sys.stderr)
         return out
 
@@ -354,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="events added before the incremental verification")  # fmt: skip
     parser.add_argument("--hot-path", type=int, default=0,
                         help="also time this many audited writes, checkpoints off/on")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="hot path: alternations of off/on (default 2)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--child", choices=["full", "incremental", "baseline"],
                         help=argparse.SUPPRESS)  # fmt: skip

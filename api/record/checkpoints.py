@@ -786,14 +786,17 @@ def _compare(
         comparison.compared += 1
         if comparison.all_signatures and not comparison.genuine(item):
             continue
-        if comparison.latest is None or item.event_id > comparison.latest.event_id:
-            comparison.latest = item
+        newest = comparison.latest is None or item.event_id > comparison.latest.event_id
         if item.event_id > chain.head_id:
             if len(comparison.truncated) >= MAX_REPORTED:
                 comparison.truncated_more += 1
             elif comparison.genuine(item):
                 comparison.truncated.append(item)
+                if newest:
+                    comparison.latest = item  # its signature is checked: it may be reported
             continue
+        if newest:
+            comparison.latest = item  # its signature is checked at the end
         batch.append(item)
         if len(batch) >= COMPARE_BATCH:
             _compare_batch(db, batch, comparison)
