@@ -68,10 +68,10 @@ def _drop_role(database_url: str, role: str) -> None:
 def service_url(pg_url: str) -> Iterator[str]:
     """A role made by `foodmatch db create-role` in this database; its URL (dropped after)."""
     role = f"fm_svc_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    made = CliRunner().invoke(cli, ["db", "create-role", role, "--database-url", pg_url])
-    assert made.exit_code == 0, made.output
-    assert f'REVOKE UPDATE, DELETE ON "public"."audit_events" FROM "{role}"' in made.output
     try:
+        made = CliRunner().invoke(cli, ["db", "create-role", role, "--database-url", pg_url])
+        assert made.exit_code == 0, made.output
+        assert f'REVOKE UPDATE, DELETE ON "public"."audit_events" FROM "{role}"' in made.output
         yield make_url(pg_url).set(username=role).render_as_string(hide_password=False)
     finally:
         _drop_role(pg_url, role)
