@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, directory, matchcmd, scenario, server, users
+from api.commands import audit, dbrole, directory, matchcmd, scenario, server, users
 
 app = typer.Typer(
     name="foodmatch",
@@ -24,6 +24,7 @@ server.register(app)
 audit.register(app)
 directory.register(app)
 users.register(app)
+dbrole.register(app)
 
 
 def main() -> None:

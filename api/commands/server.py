@@ -117,6 +117,14 @@ def serve(
         bool, typer.Option("--demo", help="Load the sample region and print demo sign-ins.")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    insecure_audit: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-audit",
+            help="Serve even as a database role that can change the audit log, or without a "
+            "checkpoint store (development only).",
+        ),
+    ] = False,
 ) -> None:
     """Run the service (uvicorn), creating or upgrading the database schema first."""
     import os
@@ -131,6 +139,9 @@ def serve(
     _upgrade(url)
     if demo:
         _print_sign_ins(_seed(url, _sample("referrals.csv"), _sample("providers.csv")))
+    from api.commands.dbrole import audit_guard
+
+    audit_guard(url, allow=demo or insecure_audit)
     typer.echo(f"foodmatch listening on http://{host}:{port} (docs at /docs)")
     os.environ.setdefault("DATABASE_URL", url)
     uvicorn.run(

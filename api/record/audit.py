@@ -5,6 +5,10 @@ its fields, so altering, inserting or removing any event breaks every hash after
 ``verify_chain`` names the first event that no longer fits. The database refuses UPDATE and
 DELETE on the table (triggers), so tampering needs deliberate administrator action that
 verification then exposes (FOIA s.77 makes altering records after a request an offence).
+Someone who controls the database could still rewrite an event and recompute every later
+hash, or delete the newest events; signed checkpoints of the head, kept outside the
+database (``api.record.checkpoints``), expose that too. After a transaction that appended
+events commits, its newest event is handed to the checkpoint writer.
 
 Personal data never enters the log by value: keys that carry it are replaced by a reference
 marker and every remaining string passes through the redaction function.
@@ -22,7 +26,8 @@ from enum import Enum
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Insert, Table, bindparam, func, insert, null, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from api.record.redaction import redact
 from api.record.tables import AuditEvent, DocumentKind, SearchDocument
@@ -48,25 +53,37 @@ PERSONAL_KEYS = frozenset(
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of checking the chain: ``first_broken_id`` is None when it is intact."""
+    """Outcome of checking the chain: ``first_broken_id`` is None when it is intact.
+
+    ``head_id``/``head_hash``: the last event that passed (0 and the genesis hash if none).
+    ``started_at``: the event the walk started from (0: the beginning of the chain).
+    """
 
     ok: bool
     checked: int
     first_broken_id: int | None
     detail: str
     head_hash: str = GENESIS_HASH
+    head_id: int = 0
+    started_at: int = 0
+    reason: str | None = None
+    """Why it broke: ``gap``, ``link``, ``content``, or at the start ``start_missing``,
+    ``start_rewritten``, ``start_content``."""
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys, no spaces and UTF-8 text: one spelling per value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def format_timestamp(moment: datetime) -> str:
     """A timestamp as hashed: UTC, microseconds, ``Z`` (naive values are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"  # as strftime %Y-%m-%dT%H:%M:%S.%fZ
 
 
 class ChainedEvent(Protocol):
@@ -222,7 +239,31 @@ def record_event(
     else:
         connection.execute(_INSERT_EVENT, params)
         connection.execute(_INSERT_DOCUMENT[about_household], params)
+    session.info[_HEAD_KEY] = (connection.engine.url, event.id, event.hash)
     return event
+
+
+_HEAD_KEY = "foodmatch_audit_head"
+"""``session.info`` key: ``(database URL, id, hash)`` of the newest event this transaction
+appended, handed to the checkpoint writer once the transaction commits."""
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint committed; the events count once the whole transaction does
+    head = session.info.pop(_HEAD_KEY, None)
+    if head is not None:
+        from api.record.checkpoints import note_commit
+
+        note_commit(*head)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, _previous: SessionTransaction) -> None:
+    # Even a savepoint's rollback forgets the head: a checkpoint of an event that was never
+    # committed would later read as a removed tail, whereas one checkpoint less is harmless.
+    session.info.pop(_HEAD_KEY, None)
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)
@@ -278,12 +319,27 @@ def _flatten(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def verify_chain(session: Session, *, batch_size: int = 2000) -> VerifyResult:
-    """Walk the chain in id order; report the first event whose place or hash is wrong."""
+def verify_chain(
+    session: Session, *, batch_size: int = 5000, start: tuple[int, str] | None = None
+) -> VerifyResult:
+    """Walk the chain in id order; report the first event whose place or hash is wrong.
+
+    ``start`` (an event id and the hash a trusted checkpoint signed for it) begins the walk
+    there instead of at event 1: that event must still exist, hold that hash and hash to it.
+    """
     expected_id = 1
     prev_hash = GENESIS_HASH
     checked = 0
     columns = AuditEvent.__table__
+    started_at = 0
+    if start is not None:
+        started_at, start_hash = start
+        row = session.execute(select(columns).where(columns.c.id == started_at)).first()
+        broken = _check_start(row, started_at, start_hash)
+        if broken:
+            return VerifyResult(False, 0, started_at, broken[1], start_hash, started_at - 1,
+                                started_at, f"start_{broken[0]}")  # fmt: skip
+        expected_id, prev_hash, checked = started_at + 1, start_hash, 1
     while True:
         rows = session.execute(
             select(columns)
@@ -292,28 +348,50 @@ def verify_chain(session: Session, *, batch_size: int = 2000) -> VerifyResult:
             .limit(batch_size)
         ).all()
         if not rows:
-            return VerifyResult(True, checked, None, f"{checked} events verified", prev_hash)
+            detail = f"{checked} events verified"
+            return VerifyResult(True, checked, None, detail, prev_hash, expected_id - 1, started_at)
         for row in rows:
             event: ChainedEvent = row
-            problem = _check(event, expected_id, prev_hash)
-            if problem:
-                return VerifyResult(False, checked, event.id, problem, prev_hash)
+            broken = _check(event, expected_id, prev_hash)
+            if broken:
+                return VerifyResult(False, checked, event.id, broken[1], prev_hash,
+                                    expected_id - 1, started_at, broken[0])  # fmt: skip
             checked += 1
             prev_hash = event.hash
             expected_id = event.id + 1
 
 
-def _check(event: ChainedEvent, expected_id: int, prev_hash: str) -> str | None:
+def _check_start(row: Any, event_id: int, signed_hash: str) -> tuple[str, str] | None:
+    if row is None:
+        return "missing", (
+            f"event {event_id} is missing, yet a verified checkpoint shows it existed "
+            "(events were removed)"
+        )
+    if row.hash != signed_hash:
+        return "rewritten", (
+            f"event {event_id}: its hash is not the one the verified checkpoint signed (events "
+            f"up to {event_id} were rewritten)"
+        )
+    if event_hash(row) != row.hash:
+        return "content", (
+            f"event {event_id}: its content does not match its hash (the event was altered)"
+        )
+    return None
+
+
+def _check(event: ChainedEvent, expected_id: int, prev_hash: str) -> tuple[str, str] | None:
     if event.id != expected_id:
-        return (
+        return "gap", (
             f"event {event.id}: events {expected_id} to {event.id - 1} are missing "
             "(the chain has a gap)"
         )
     if event.prev_hash != prev_hash:
-        return (
+        return "link", (
             f"event {event.id}: prev_hash does not match the hash of event {event.id - 1} "
             "(an event before it was altered, removed or inserted)"
         )
     if event_hash(event) != event.hash:
-        return f"event {event.id}: its content does not match its hash (the event was altered)"
+        return "content", (
+            f"event {event.id}: its content does not match its hash (the event was altered)"
+        )
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +18,10 @@ from pydantic import (
 )
 
 from api.schemas import Input, json_integer
+
+if TYPE_CHECKING:
+    from api.record.checkpoints import AuditVerification, Checkpoint
+    from api.record.dbrole import RoleReport
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_ID = 2_147_483_647
@@ -332,14 +336,139 @@ class SearchHitRead(BaseModel):
     redacted: bool
 
 
-class VerifyRead(BaseModel):
-    """Result of checking the audit chain."""
+AnchorStatusValue = Literal[
+    "matched", "nothing_to_anchor", "not_configured", "not_checked", "store_missing",
+    "key_missing", "forged", "truncated", "rewritten",
+]  # fmt: skip
 
-    ok: bool
-    checked: int
+
+class CheckpointRead(BaseModel):
+    """A signed checkpoint of the chain's head (kept outside the database)."""
+
+    kind: Literal["append", "verified"] = Field(
+        description="`append`: written by the service after a commit; `verified`: written "
+        "by `foodmatch audit verify` after a pass."
+    )
+    event_id: int = Field(description="The event that was the head.")
+    count: int = Field(description="Events in the chain then (ids have no gaps).")
+    head_hash: str = Field(description="That event's hash, as signed.")
+    signed_at: str = Field(description="When it was signed (UTC, ISO 8601).")
+    key_id: str = Field(description="The Ed25519 key that signed it.")
+    where: str = Field(description="The file and line it was read from.")
+
+
+class AnchorRead(BaseModel):
+    """What the checkpoints outside the database say about the chain."""
+
+    status: AnchorStatusValue = Field(
+        description="`matched`: every checkpoint read agrees with the database. "
+        "`rewritten`: a genuine checkpoint's event now has another hash. `truncated`: a "
+        "genuine checkpoint names an event that is gone. `forged`: a checkpoint signed with "
+        "another key, or whose signature fails, was refused. `store_missing`: events but no "
+        "checkpoints. `key_missing`: no key to check signatures. `not_configured`: no store "
+        "(chain checked against itself only). `not_checked`: the chain itself is broken. "
+        "`nothing_to_anchor`: no events yet."
+    )
+    store: str | None = Field(description="The checkpoint file read.")
+    key_id: str | None = Field(description="The public key signatures were checked with.")
+    checkpoints_read: int
+    signatures_checked: int = Field(
+        description="Signatures verified: the latest, the start and any that disagree."
+    )
+    latest_checkpoint: CheckpointRead | None = Field(
+        description="The checkpoint with the highest event id (its signature checked)."
+    )
+    start_checkpoint: CheckpointRead | None = Field(
+        description="Incremental mode: the verified checkpoint the walk started from."
+    )
+    unanchored_events: int = Field(
+        description="Events newer than the latest checkpoint (not yet covered by one)."
+    )
+    problems: list[str]
+    warnings: list[str]
+
+
+class DatabaseRoleRead(BaseModel):
+    """The PostgreSQL role the service is connected as, and what it could do to the log."""
+
+    name: str
+    superuser: bool
+    can_change_audit_events: bool = Field(
+        description="Superuser, owner of audit_events, UPDATE/DELETE/TRUNCATE on it, or may "
+        "set session_replication_role."
+    )
+    detail: str
+
+
+class VerifyRead(BaseModel):
+    """Result of checking the audit chain against itself and against its checkpoints."""
+
+    ok: bool = Field(
+        description="The chain is intact and no checkpoint contradicts it (a missing store "
+        "also fails; an unconfigured one does not, see `anchored`)."
+    )
+    mode: Literal["full", "incremental"]
+    checked: int = Field(description="Events whose hash was recomputed.")
     first_broken_id: int | None
     detail: str
-    head_hash: str = Field(description="Hash of the last good event; note it to detect truncation.")
+    head_id: int = Field(description="The chain is intact up to this event.")
+    head_hash: str = Field(description="Hash of the last good event.")
+    anchored: bool = Field(description="Checkpoints outside the database vouch for the chain.")
+    anchor: AnchorRead
+    method: str = Field(description="How it was checked, in words.")
+    database_role: DatabaseRoleRead | None = Field(
+        description="PostgreSQL only: the role the service is connected as."
+    )
+
+    @classmethod
+    def from_result(cls, result: AuditVerification, role: RoleReport | None) -> VerifyRead:
+        """The response body for a verification."""
+        chain = result.chain
+        return cls(
+            ok=result.ok,
+            mode="incremental" if result.mode == "incremental" else "full",
+            checked=chain.checked,
+            first_broken_id=chain.first_broken_id,
+            detail=result.detail,
+            head_id=chain.head_id,
+            head_hash=chain.head_hash,
+            anchored=result.anchored,
+            anchor=AnchorRead(
+                status=result.status.value,
+                store=result.store,
+                key_id=result.key_id,
+                checkpoints_read=result.checkpoints_read,
+                signatures_checked=result.signatures_checked,
+                latest_checkpoint=_checkpoint(result.latest),
+                start_checkpoint=_checkpoint(result.start),
+                unanchored_events=result.unanchored_events,
+                problems=list(result.problems),
+                warnings=list(result.warnings),
+            ),
+            method=result.method,
+            database_role=None
+            if role is None
+            else DatabaseRoleRead(
+                name=role.name,
+                superuser=role.superuser,
+                can_change_audit_events=role.can_change_audit_events,
+                detail=role.detail(),
+            ),
+        )
+
+
+def _checkpoint(checkpoint: Checkpoint | None) -> CheckpointRead | None:
+    if checkpoint is None:
+        return None
+    return CheckpointRead(
+        kind=checkpoint.kind.value,
+        event_id=checkpoint.event_id,
+        count=checkpoint.count,
+        head_hash=checkpoint.head_hash,
+        signed_at=checkpoint.signed_at,
+        key_id=checkpoint.key_id,
+        where=checkpoint.where,
+    )
 
 
 class ErasureRead(BaseModel):
