@@ -179,6 +179,8 @@ ROLE_WORDS = _word_set(
     ireland britain uk gb europe tesco asda aldi lidl sainsbury sainsburys morrisons waitrose
     iceland greggs boots amazon google microsoft whatsapp zoom teams outlook gmail hotmail
     trussell fareshare jobcentre citizens advice barnardo barnardos oxfam
+    halal kosher vegan veg veggie gluten rota rotas landline carer carers km pm am acc unmatched
+    nappies toiletries wifi iban postcode postcodes sortcode ebt bacs chaps
     """
 )
 """Role, product, place and brand words: never names, even when a display name holds them."""
@@ -228,13 +230,15 @@ PERSON_CUES = (
     "grandfather", "gran", "nan", "nana", "child", "baby", "carer", "neighbour", "friend",
     "uncle", "aunt", "auntie", "niece", "nephew", "cousin", "boyfriend", "girlfriend", "fiance",
     "fiancee", "lodger", "landlord", "landlady", "keyworker", "key worker", "support worker",
-    "social worker", "colleague",
+    "social worker", "colleague", "driver", "volunteer", "caseworker", "officer", "manager",
+    "coordinator", "worker", "nurse", "doctor", "midwife", "teacher", "councillor", "driver is",
+    "contact is", "carer is", "volunteer is", "worker is",
 )  # fmt: skip
 SOFT_CUES = (
     "ask", "tell", "told", "contact", "contacted", "ring", "rang", "phone", "phoned", "text",
     "texted", "email", "emailed", "e mail", "from", "cc", "referred by", "collected by",
     "delivered to", "delivered by", "deliver to", "visit", "visited", "meet", "met", "with",
-    "for", "and", "morning", "afternoon",
+    "for", "and", "morning", "afternoon", "know", "knows", "knew",
 )  # fmt: skip
 """Words after which a name often follows. After a strong cue or a title any capitalised word
 is taken for a name; after a person cue or a soft cue only a name-like one (not an ordinary
@@ -264,15 +268,12 @@ SUBJECT_VERBS = _word_set(
     prefers preferred lives lived works worked has had is was will would can could cannot
     can't won't didn't doesn't isn't wasn't hasn't hadn't should might must got gets went
     goes stays stayed moved applied received visited popped signed brought took gave knows
-    thinks feels seems uses used also still just and
+    thinks feels seems uses used also still just and moves starts started returns returned
+    visits spoke speaks looks hopes from
     """
 )
 """Words that follow a person who is the subject of a sentence ("Grace called")."""
 
-STRICT_VERBS = _word_set(
-    "called rang phoned texted emailed messaged said asked collected confirmed cancelled"
-)
-"""The subset that marks even a lower-case known name ("rose called back")."""
 
 INSTITUTION_WORDS = _word_set(
     """
@@ -282,12 +283,14 @@ INSTITUTION_WORDS = _word_set(
     surgery clinic practice library station market bank food foodbank pantry larder cupboard
     kitchen hub trust foundation society council charity project group estate ward tower
     towers primary infirmary community club association partnership network services service
-    team fund appeal scheme programme street shop store cafe café mail credit
+    team fund appeal scheme programme street shop store cafe café mail credit bridge moor dale
+    cross gates
     """
 )
 """Words after which a capitalised word names a place or body, not a person ("Hope Centre")."""
 
 PLACE_BEFORE = frozenset({"st", "saint", "holy", "mount"})
+DETERMINERS = _word_set("the a an some this that these those her his my our your their its no any")
 FAMILY_AFTER = frozenset({"family", "families", "household", "twins", "children", "kids"})
 
 
@@ -434,7 +437,7 @@ VOCABULARY_PHRASES = (
     "Richmond Hill", "Boston Spa", "Allerton Bywater", "Cross Gates", "Holy Trinity",
     "St James's", "St James", "Jobcentre Plus", "Trussell Trust", "Salvation Army", "Red Cross",
     "Food Standards Agency", "Household Support Fund", "Local Welfare", "Leeds City Council",
-    "West Yorkshire", "North Yorkshire", "South Yorkshire", "Grace Period",
+    "West Yorkshire", "North Yorkshire", "South Yorkshire",
 )  # fmt: skip
 """Phrases whose words are never names there, whatever the service holds."""
 
@@ -793,7 +796,10 @@ class Redactor:
         candidates = [
             i
             for i, w in enumerate(words)
-            if held[i] or w.capitalised or (w.folded in given and w.folded not in ordinary)
+            if held[i]
+            or w.capitalised
+            or (w.folded in given and w.folded not in ordinary)
+            or (i > 0 and words[i - 1].folded in _ADDRESS_ENDS and w.folded not in ordinary)
         ]
         if not candidates:
             return []
@@ -830,6 +836,8 @@ class Redactor:
                 return "distinctive"
             if folded in common or (word.parts and any(part in common for part in word.parts)):
                 return "common"
+            if plural and plural in common and word.capitalised:
+                return "common"  # "the Hills"
         return ""
 
     def _mark_protected(self, text: str, words: list[_Word]) -> None:
@@ -881,7 +889,6 @@ class Redactor:
         prev = words[i - 1] if i > 0 else None
         next_adjacent = nxt is not None and _adjacent(text, word, nxt, " ")
         verb_next = next_adjacent and nxt is not None and nxt.folded in SUBJECT_VERBS
-        strict_verb_next = next_adjacent and nxt is not None and nxt.folded in STRICT_VERBS
         institution_next = (
             next_adjacent and nxt is not None and nxt.capitalised
             and nxt.folded in INSTITUTION_WORDS
@@ -892,13 +899,14 @@ class Redactor:
         vocative = word.sentence_start and text[word.end : word.end + 1] == ","
         ordinary = word.folded in lex.ordinary
         calendar = word.folded in CALENDAR_WORDS
-        named_by_cue = word.cue in ("title", "strong", "person")
         if word.all_caps and held != "distinctive":
             return False  # acronyms: "FOI", "NHS", "ASAP"
         if held == "distinctive":
             return True
         if held == "common":
-            if named_by_cue or (word.capitalised and (word.cue or word.possessive)):
+            if word.capitalised and (word.cue or word.possessive):
+                return True
+            if word.cue in ("title", "strong") or _addressed(words, i):
                 return True
             if institution_next or place_before:
                 return False
@@ -908,11 +916,14 @@ class Redactor:
                 return True
             if word.capitalised:
                 return verb_next or vocative or _held_next(self, text, words, i)
-            return strict_verb_next
+            determiner = prev is not None and prev.folded in DETERMINERS
+            family = next_adjacent and nxt is not None and nxt.folded in FAMILY_AFTER
+            return (verb_next or family) and not determiner
         if only_known:
             return False
-        if calendar:
-            return word.cue == "title"
+        if calendar:  # "Mrs May", "baby Jan", never "in May"
+            digit_next = re.match(r"\s*\d", text[word.end : word.end + 4]) is not None
+            return word.cue in ("title", "strong", "person") and not digit_next
         given = word.folded in lex.given
         if word.cue in ("title", "strong"):
             return word.capitalised or given
@@ -921,8 +932,8 @@ class Redactor:
         if word.cue in ("person", "soft"):
             if word.capitalised and (not ordinary or given):
                 return True
-            if word.cue == "person" and not word.capitalised and given and not ordinary:
-                return True
+            if word.cue == "person" and not word.capitalised and not ordinary:
+                return given or _addressed(words, i)
         if given and word.capitalised:
             if not ordinary or not word.sentence_start:
                 return True
@@ -963,6 +974,22 @@ class Redactor:
                     right = words[i + 2]
                     if _joinable(right) and right.folded not in lex.ordinary:
                         flags[i + 2] = True
+
+
+_ADDRESSING = frozenset(
+    {("ask", "for"), ("asked", "for"), ("asking", "for"), ("speak", "to"), ("spoke", "to"),
+     ("talk", "to"), ("hi",), ("hello",), ("dear",), ("thanks",)}
+)  # fmt: skip
+
+
+_ADDRESS_ENDS = frozenset(cue[-1] for cue in _ADDRESSING)
+
+
+def _addressed(words: list[_Word], i: int) -> bool:
+    """Whether the cue before word ``i`` addresses or asks for a person ("ask for donatas")."""
+    one = (words[i - 1].folded,) if i >= 1 else ()
+    two = (words[i - 2].folded, words[i - 1].folded) if i >= 2 else ()
+    return one in _ADDRESSING or two in _ADDRESSING
 
 
 def _poss(word: _Word) -> str:
@@ -1040,11 +1067,10 @@ def _pattern_spans(
 ) -> list[Span]:
     found: list[Span] = [_span(m, Category.EMAIL) for m in _EMAIL.finditer(text)]
     for m in _IBAN.finditer(text):
-        groups = re.findall(r"[A-Z0-9]+", m.group(0))
-        for keep in range(len(groups), 3, -1):
-            candidate = "".join(groups[:keep])
-            if stdnum_iban.is_valid(candidate):
-                end = m.start() + _consumed(m.group(0), candidate)
+        compact = m.group(0).replace(" ", "")
+        for length in range(len(compact), 14, -1):
+            if stdnum_iban.is_valid(compact[:length]):
+                end = m.start() + _consumed(m.group(0), compact[:length])
                 found.append(Span(m.start(), end, Category.BANK_DETAILS, "[bank details]"))
                 break
     for m in _CARD.finditer(text):
