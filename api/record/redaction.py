@@ -784,6 +784,10 @@ class Redactor:
             found += Redactor(compiled.names)._name_spans(text, None, only_known=True)
         return _resolve(text, found)
 
+    def redact_known(self, text: str, known: KnownPersonalData) -> Redaction:
+        """Remove only the ``known`` data (someone else's record that mentions a household)."""
+        return _apply(text, self.known_spans(text, known))
+
     # --- names -------------------------------------------------------------------------
 
     def _name_spans(self, text: str, extra: NameIndex | None, *, only_known: bool) -> list[Span]:

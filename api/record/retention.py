@@ -27,7 +27,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, select, text
+from sqlalchemy import Engine, delete, event, false, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -37,7 +37,7 @@ from api.problems import conflict, not_found
 from api.record.audit import format_timestamp, record_event
 from api.record.foi import redact_stored_exports
 from api.record.people import known_for_referrals, redactor_for
-from api.record.redaction import KnownPersonalData, Redactor
+from api.record.redaction import KnownPersonalData, Redactor, distinctive_tokens
 from api.record.schemas import ErasureRead
 from api.record.settings import get_record_settings
 from api.record.tables import (
@@ -133,6 +133,17 @@ def _purge_after_commit(session: Session) -> None:
     event.listen(session, "after_commit", purge, once=True)
 
 
+def _naming(tokens: set[str]) -> Any:
+    """A SQL condition factory: does a text column hold one of ``tokens`` (any case)?"""
+
+    def condition(column: Any) -> Any:
+        if not tokens:
+            return false()
+        return or_(*(func.lower(column).like(f"%{token}%") for token in sorted(tokens)))
+
+    return condition
+
+
 def erase_household(
     session: Session,
     *,
@@ -159,31 +170,50 @@ def erase_household(
     redactor = redactor_for(session)
     now = utcnow()
 
-    thread_ids = list(
+    naming = _naming(distinctive_tokens(known.names))
+    thread_ids = set(
         session.scalars(select(MessageThread.id).where(MessageThread.referral_id == referral_id))
     )
-    org_thread_ids = list(
-        session.scalars(
-            select(MessageThread.id).where(MessageThread.kind == ThreadKind.ORGANISATION.value)
-        )
-    )
+    # The household's own threads are redacted in full; anything else that mentions it (an
+    # organisation-wide thread, another household's thread or notes) loses only its data.
     for thread in session.scalars(
-        select(MessageThread).where(MessageThread.id.in_(thread_ids + org_thread_ids))
+        select(MessageThread).where(
+            MessageThread.id.in_(sorted(thread_ids))
+            | (MessageThread.kind == ThreadKind.ORGANISATION.value)
+            | naming(MessageThread.subject)
+        )
     ):
         if redactor.mentions(thread.subject, known):
-            thread.subject = redactor.redact(thread.subject, known).text
+            thread.subject = redactor.redact_known(thread.subject, known).text
     changed_keys: set[str] = set()
     messages_redacted = 0
     for message in session.scalars(
-        select(Message).where(Message.thread_id.in_(thread_ids + org_thread_ids))
+        select(Message)
+        .join(MessageThread, MessageThread.id == Message.thread_id)
+        .where(
+            Message.thread_id.in_(sorted(thread_ids))
+            | (MessageThread.kind == ThreadKind.ORGANISATION.value)
+            | naming(Message.body)
+        )
     ):
-        in_referral_thread = message.thread_id in thread_ids
-        if not in_referral_thread and not redactor.mentions(message.body, known):
+        if message.thread_id in thread_ids:
+            today = message.created_at.date()
+            message.body = redactor.redact(message.body, known, today=today).text
+        elif redactor.mentions(message.body, known):
+            message.body = redactor.redact_known(message.body, known).text
+        else:
             continue
-        message.body = redactor.redact(message.body, known, today=message.created_at.date()).text
         message.redacted_at = now
         changed_keys.add(f"message:{message.id}")
         messages_redacted += 1
+
+    for other in session.scalars(
+        select(ReferralPersonal).where(
+            ReferralPersonal.referral_id != referral_id, naming(ReferralPersonal.notes)
+        )
+    ):
+        if other.notes and redactor.mentions(other.notes, known):
+            other.notes = redactor.redact_known(other.notes, known).text
 
     # Notes live in the personal table, so their searchable copy goes with it: redaction
     # cannot catch everything free text may say about a household (health, family).
@@ -198,17 +228,30 @@ def erase_household(
         select(SearchDocument).where(
             (SearchDocument.referral_id == referral_id)
             | SearchDocument.source_key.in_(sorted(changed_keys))
+            | naming(SearchDocument.body)
+            | naming(SearchDocument.body_redacted)
         )
     )
     for document in documents:
         today = document.occurred_at.date()
-        document.body = redactor.redact(document.body, known, today=today).text
-        document.body_redacted = redactor.redact(document.body_redacted, known, today=today).text
-        documents_redacted += 1
+        own = document.referral_id == referral_id
+        body = (
+            redactor.redact(document.body, known, today=today).text
+            if own
+            else redactor.redact_known(document.body, known).text
+        )
+        shown = redactor.redact(document.body_redacted, known, today=today).text
+        if body != document.body or shown != document.body_redacted or own:
+            document.body, document.body_redacted = body, shown
+            documents_redacted += 1
 
-    for offer in session.scalars(select(Offer).where(Offer.referral_id == referral_id)):
-        if offer.decline_note:
+    for offer in session.scalars(
+        select(Offer).where((Offer.referral_id == referral_id) | naming(Offer.decline_note))
+    ):
+        if offer.decline_note and offer.referral_id == referral_id:
             offer.decline_note = redactor.redact(offer.decline_note, known).text
+        elif offer.decline_note:
+            offer.decline_note = redactor.redact_known(offer.decline_note, known).text
 
     for stored in session.scalars(
         select(IdempotencyKey).where(IdempotencyKey.organisation_id == referral.organisation_id)
