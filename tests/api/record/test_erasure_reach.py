@@ -199,7 +199,11 @@ def test_erasure_reaches_mentions_in_other_records(
     erased = client.post(f"/admin/referrals/{referral}/erasure", headers=world.headers("A", ADMIN))
     assert erased.status_code == 200, erased.text
     with db.read() as session:
-        texts = [str(v) for table in ("messages", "referral_personal", "search_documents")
-                 for row in session.execute(text(f"SELECT * FROM {table}")) for v in row]  # fmt: skip
+        texts = [
+            str(value)
+            for table in ("messages", "referral_personal", "search_documents")
+            for row in session.execute(text(f"SELECT * FROM {table}"))
+            for value in row
+        ]
     assert not any(FIRST in value or LAST in value for value in texts)
     assert any("07700 900123" in value for value in texts)  # the other household's own phone
