@@ -479,7 +479,7 @@ _LOOSE_NINO = re.compile(
 _NINO_CUE = re.compile(r"(?:\bN\.?I\.?\b|national\s+insurance|\bNINO\b)[^\n]{0,20}$", re.I)
 
 # Card numbers: 13-19 digits in any grouping, valid by the Luhn check (or 16 after "card").
-_CARD = re.compile(r"(?<![\w\-])\d(?:[ \-]?\d){12,18}(?![\w\-])")
+_CARD = re.compile(r"(?<![\w\-])[1-9](?:[ \-]?\d){12,18}(?![\w\-])")
 _CARD_CUE = re.compile(r"\b(?:card|visa|mastercard|amex|debit|credit)\b[^\n]{0,20}$", re.I)
 
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{1,4}){3,8}(?![A-Za-z0-9])")
@@ -1078,11 +1078,15 @@ def _pattern_spans(
                 found.append(Span(m.start(), end, Category.BANK_DETAILS, "[bank details]"))
                 break
     for m in _CARD.finditer(text):
+        if _COUNTRY_CODE_BEFORE.search(_before(text, m, 6)):
+            continue  # "+44 020 1234 5678" is a phone number
         digits = re.sub(r"\D", "", m.group(0))
         cued = _CARD_CUE.search(_before(text, m)) is not None and len(digits) >= 15
         if cued or (13 <= len(digits) <= 19 and stdnum_luhn.is_valid(digits)):
             found.append(_span(m, Category.CARD_NUMBER))
     for m in _NHS.finditer(text):
+        if _COUNTRY_CODE_BEFORE.search(_before(text, m, 6)):
+            continue  # "+44 113 2696291" is a phone number
         digits = re.sub(r"\D", "", m.group(0))
         if stdnum_nhs.is_valid(digits) or _NHS_CUE.search(_before(text, m)):
             found.append(_span(m, Category.NHS_NUMBER))
@@ -1114,6 +1118,9 @@ def _pattern_spans(
         found.append(_span(m, Category.POSTCODE, m.group(1).upper()))
     found += [_span(m, Category.ADDRESS) for m in _ADDRESS.finditer(text)]
     return found
+
+
+_COUNTRY_CODE_BEFORE = re.compile(r"(?:\+|(?<!\d)00)\d{0,3}[ ]?(?:\(0\)[ ]?)?$|\+$")
 
 
 def _consumed(raw: str, compact: str) -> int:
