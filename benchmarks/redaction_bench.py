@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     corpus = load()
     result = measure(corpus)
-    for split in ("development", "held_out"):
+    for split in ("development", "held_out", "second_held_out"):
         print(f"\n### {split.replace('_', '-')} messages\n")
         print(report(measure(corpus, split)))
     print("\n### all messages\n")

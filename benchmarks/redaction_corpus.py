@@ -375,6 +375,48 @@ HELD_OUT_TEMPLATES: dict[str, list[str]] = {
         "Match run {run}: unmatched (no capacity with halal stock in {outcode}).",
     ],
 }
+# Written after the rules were revised on what the first held-out set missed, and measured
+# once, untouched: the figure that says how the revised rules do on text they were not
+# shaped by.
+SECOND_HELD_OUT_TEMPLATES: dict[str, list[str]] = {
+    "referral": [
+        "FW: from {U} at the housing office - {K} is being rehoused on {day}, new address {address}.",
+        "- parcel for {n}\n- collect {day} {time}\n- contact: {Kf} {phone}",
+        "txt from {kf}: cant make it 2day, can {Uf} come instead?",
+        "Following up on {K}: GP confirmed NHS number {nhs}. Diet: halal, no nuts.",
+        "Door code for the flat is on the referral. {Kf} said ask for her mum {Uf} if she's out.",
+        "Hello {Sf}, {K} rang the office twice. Could you call her back on {phone}?",
+        "{Kf} and her partner {U} have moved in with friends at {postcode} for now.",
+        "She gave her date of birth as {dob} and NI as {nino} for the grant form.",
+        "Collected {time}. Signed for by {U} (friend). {Kf} unwell.",
+        "I have passed this to {S}, who looks after {place}.",
+    ],
+    "organisation": [
+        "Dear all,\nThe {site} rota for {day}: {U}, {U} and {Sf}.\nThanks,\n{S}",
+        "Good news: {Uf} {Ul} from {place} Rotary has donated {n} crates of tins.",
+        "Can someone from the council update the FOI-2026-011 spreadsheet? charity_organisation_id is wrong for {site}.",
+        "Apologies from {U} for the meeting on {date}.",
+        "Does anyone have a number for {U}? She used to run the {place} breakfast club.",
+        "New volunteer {Uf} starts at {site} on {day}; please show her the stock room.",
+        "Quick one: is the {Kl} family still on the Christmas list? Their caseworker left.",
+        "We're collecting toys for the hampers again. Drop-off at {site} until {date}.",
+    ],
+    "note": [
+        "Lives at {address} with {n} children. Eldest {Uf} is {n}.",
+        "Carer: {U}, tel {phone}, email {email}.",
+        "DOB {dob} NHS {nhs} NI {nino}",
+        "Previously known as {U}. Prefers {Kf}.",
+        "Grant paid to {iban} on {date}.",
+        "Do not contact ex-partner {U}.",
+    ],
+    "decision": [
+        "Offer declined: {Kf} is in hospital until {day}.",
+        "Offer accepted at {site}; {U} will collect for the household.",
+        "Match run {run}: matched to {site}, collection on {day}.",
+    ],
+}
+SECOND_HELD_OUT_SEED = 991
+SECOND_HELD_OUT_MESSAGES = 300
 HELD_OUT_SEED = 7305
 HELD_OUT_MESSAGES = 400
 SITES = ("St Aidan's Food Share", "Hope Food Hub", "Holy Trinity Food Share", "Kirkgate Community Cupboard",
@@ -417,6 +459,12 @@ def build(seed: int = SEED, count: int = MESSAGES) -> dict[str, Any]:
     for split, bank, split_rng, total in (
         ("development", TEMPLATES, rng, count),
         ("held_out", HELD_OUT_TEMPLATES, random.Random(HELD_OUT_SEED), HELD_OUT_MESSAGES),
+        (
+            "second_held_out",
+            SECOND_HELD_OUT_TEMPLATES,
+            random.Random(SECOND_HELD_OUT_SEED),
+            SECOND_HELD_OUT_MESSAGES,
+        ),
     ):
         kinds = list(bank)
         for number in range(total):

@@ -238,7 +238,8 @@ SOFT_CUES = (
     "ask", "tell", "told", "contact", "contacted", "ring", "rang", "phone", "phoned", "text",
     "texted", "email", "emailed", "e mail", "from", "cc", "referred by", "collected by",
     "delivered to", "delivered by", "deliver to", "visit", "visited", "meet", "met", "with",
-    "for", "and", "morning", "afternoon", "know", "knows", "knew",
+    "for", "and", "morning", "afternoon", "know", "knows", "knew", "add", "call", "invite",
+    "thank", "attendees", "apologies", "present",
 )  # fmt: skip
 """Words after which a name often follows. After a strong cue or a title any capitalised word
 is taken for a name; after a person cue or a soft cue only a name-like one (not an ordinary
@@ -256,8 +257,8 @@ _LONGEST_CUE = max(len(cue) for cue in _CUES)
 _CUE_GAP = {
     "title": re.compile(r"\.?[ ]+"),
     "strong": re.compile(r"[ \t]*[:,]?[ \t]+|[ \t]*[:,][ \t]*"),
-    "person": re.compile(r"[ \t]*[:,]?[ \t]*\n?[ \t]*"),
-    "soft": re.compile(r"[ \t]*[:,]?[ \t]*"),
+    "person": re.compile(r"[ \t]*[:,]?[ \t]*\n?[ \t]*\(?"),
+    "soft": re.compile(r"[ \t]*[:,]?[ \t]*\(?"),
 }
 
 SUBJECT_VERBS = _word_set(
@@ -269,7 +270,8 @@ SUBJECT_VERBS = _word_set(
     can't won't didn't doesn't isn't wasn't hasn't hadn't should might must got gets went
     goes stays stayed moved applied received visited popped signed brought took gave knows
     thinks feels seems uses used also still just and moves starts started returns returned
-    visits spoke speaks looks hopes from
+    visits spoke speaks looks hopes from runs helps manages leads owns drives cooks
+    volunteers organises coordinates attends come go bring sign help
     """
 )
 """Words that follow a person who is the subject of a sentence ("Grace called")."""
@@ -922,7 +924,8 @@ class Redactor:
                 return verb_next or vocative or _held_next(self, text, words, i)
             determiner = prev is not None and prev.folded in DETERMINERS
             family = next_adjacent and nxt is not None and nxt.folded in FAMILY_AFTER
-            return (verb_next or family) and not determiner
+            speaker = text[word.end : word.end + 1] == ":" and (word.cue or word.sentence_start)
+            return (verb_next or family or speaker) and not determiner
         if only_known:
             return False
         if calendar:  # "Mrs May", "baby Jan", never "in May"
@@ -944,7 +947,7 @@ class Redactor:
             return verb_next or vocative or word.possessive
         if word.capitalised and not ordinary:
             family = next_adjacent and nxt is not None and nxt.folded in FAMILY_AFTER
-            return verb_next or family
+            return verb_next or family or (next_adjacent and _name_like(nxt, lex))
         return False
 
     def _extend(
@@ -1018,6 +1021,17 @@ def _held_next(redactor: Redactor, text: str, words: list[_Word], i: int) -> boo
         right.capitalised
         and not right.protected
         and (right.folded not in redactor.lexicon.ordinary or bool(redactor._held(right, None)))
+    )
+
+
+def _name_like(word: _Word | None, lex: Lexicon) -> bool:
+    """A capitalised word that is no ordinary, role, place or calendar word: with another
+    such word before it, the two make a full name ("Watika Trivedi")."""
+    return (
+        word is not None
+        and _joinable(word)
+        and word.folded not in lex.ordinary
+        and not (word.parts and any(part in lex.ordinary for part in word.parts))
     )
 
 

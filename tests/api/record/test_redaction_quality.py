@@ -12,14 +12,16 @@ from benchmarks.redaction_bench import load, measure
 from benchmarks.redaction_corpus import CHECKSUM_KINDS, KINDS
 
 
-@pytest.mark.parametrize("split", ["development", "held_out"])
-def test_recall_and_over_redaction_meet_the_targets(split: str) -> None:
+@pytest.mark.parametrize("split", ["development", "held_out", "second_held_out", None])
+def test_recall_and_over_redaction_meet_the_targets(split: str | None) -> None:
     """Known names and checksum-valid identifiers: 100%; other identifiers >= 99%; unknown
-    names >= 90%; fewer than 1% of plain words touched, on each part of the corpus."""
+    names >= 90%; fewer than 1% of plain words touched, on each part of the corpus and on
+    the whole."""
     corpus = load()
     result = measure(corpus, split)
     assert result.messages >= 300
-    assert all(result.planted[kind] >= 5 for kind in KINDS), result.planted
+    if split is None:
+        assert all(result.planted[kind] >= 30 for kind in KINDS), result.planted
     assert result.failures() == [], result.failures()
     assert result.recall("known_name") == 1.0
     assert all(result.recall(kind) == 1.0 for kind in CHECKSUM_KINDS)
