@@ -305,9 +305,10 @@ vertical-align:top;text-align:left}}</style></head>
 Search: <code>{params}</code>.</p>
 <p>{len(items)} documents: {kinds}.</p>
 <h2>Personal data removed</h2>
-<p>Names, phone numbers, e-mail addresses, dates of birth, addresses and full postcodes
-(reduced to their district) were removed under FOIA section 40. The counts below say what
-was removed; <code>redaction-log.csv</code> says from which document.</p>
+<p>Names, NHS numbers, National Insurance numbers, bank and card details, phone numbers,
+e-mail addresses, dates of birth, street addresses and full postcodes (reduced to their
+district) were removed under FOIA section 40. The counts below say what was removed;
+<code>redaction-log.csv</code> says from which document.</p>
 <table><tr><th>Category</th><th>Items removed</th></tr>{redactions}</table>
 <h2>Documents</h2>
 <table><tr><th>When (UTC)</th><th>Kind</th><th>Referral</th><th>Text</th></tr>
