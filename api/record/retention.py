@@ -24,12 +24,13 @@ threads and of organisation-wide threads that mention it, and the audit events a
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, event, false, func, or_, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, create_engine, delete, event, false, func, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from api.auth import Principal
 from api.db import Database
@@ -41,6 +42,7 @@ from api.record.redaction import KnownPersonalData, Redactor, distinctive_tokens
 from api.record.schemas import ErasureRead
 from api.record.settings import get_record_settings
 from api.record.tables import (
+    SEARCH_VECTOR_INDEX,
     AuditEvent,
     DocumentKind,
     Erasure,
@@ -82,31 +84,70 @@ PURGED_TABLES = (
 """Tables an erasure changes, vacuumed after it on PostgreSQL."""
 
 
+PURGE_WAIT_S = 30
+"""How long a purge waits for other connections (SQLite readers; PostgreSQL transactions
+older than the index rebuild) before it gives up and logs; the next purge finishes it."""
+
+_PURGE_LOCK = threading.Lock()
+_PURGES: list[threading.Thread] = []
+
+
 def purge_erased_text(engine: Engine) -> None:
     """Make sure text an erasure removed is gone from the database files, not only from view.
 
     SQLite: merge the full-text index into one segment (dropping deleted words) with
     ``secure_delete`` on, then checkpoint and truncate the write-ahead log. PostgreSQL:
     ``VACUUM`` the tables erasure changes and rebuild the search index concurrently. Runs
-    outside any transaction; a failure is logged, never raised (the erasure itself committed).
+    outside any transaction, one at a time per process, waiting at most ``PURGE_WAIT_S`` for
+    other connections; a failure is logged, never raised (the erasure itself committed), and
+    the next purge does what this one could not.
     """
-    try:
-        if engine.dialect.name == "sqlite":
-            _purge_sqlite(engine)
-        elif engine.dialect.name == "postgresql":
-            _purge_postgresql(engine)
-    except DBAPIError as exc:  # pragma: no cover - reported, the erasure stands
-        log.warning("purging erased text from the database files failed: %s", exc)
+    # Its own connection, outside the service's pool: a purge on a thread may outlive the
+    # request (and, in tests, the pool) that started it.
+    purger = create_engine(engine.url, poolclass=NullPool)
+    with _PURGE_LOCK:
+        try:
+            if engine.dialect.name == "sqlite":
+                _purge_sqlite(purger)
+            elif engine.dialect.name == "postgresql":
+                _purge_postgresql(purger)
+        except Exception as exc:  # maintenance: report, never undo the committed erasure
+            log.warning("purging erased text from the database files failed: %s", exc)
+        finally:
+            purger.dispose()
+
+
+def purge_in_background(engine: Engine) -> threading.Thread:
+    """Start :func:`purge_erased_text` on its own thread (an erasure asked over HTTP answers
+    without waiting for database maintenance)."""
+    thread = threading.Thread(
+        target=purge_erased_text, args=(engine,), name="erasure-purge", daemon=True
+    )
+    _PURGES[:] = [t for t in _PURGES if t.is_alive()]
+    _PURGES.append(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_purges(timeout: float = 120.0) -> bool:
+    """Wait for the background purges of this process; True if all finished."""
+    for thread in list(_PURGES):
+        thread.join(timeout)
+    return not any(t.is_alive() for t in _PURGES)
 
 
 def _purge_sqlite(engine: Engine) -> None:
     raw = engine.raw_connection()
     try:
+        raw.driver_connection.isolation_level = None  # type: ignore[union-attr]
         cursor = raw.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {PURGE_WAIT_S * 1000}")
         cursor.execute("PRAGMA secure_delete = ON")
         cursor.execute("BEGIN IMMEDIATE")
         cursor.execute("INSERT INTO search_documents_fts(search_documents_fts) VALUES ('optimize')")
         cursor.execute("COMMIT")
+        # Readers hold the log open; wait for them only briefly (a later purge truncates).
+        cursor.execute("PRAGMA busy_timeout = 2000")
         busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy and busy[0]:
             log.warning("the write-ahead log could not be truncated now (readers active)")
@@ -117,18 +158,22 @@ def _purge_sqlite(engine: Engine) -> None:
 
 def _purge_postgresql(engine: Engine) -> None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"SET statement_timeout = '{PURGE_WAIT_S}s'")
         connection.exec_driver_sql("VACUUM " + ", ".join(PURGED_TABLES))
-        connection.exec_driver_sql("REINDEX INDEX CONCURRENTLY ix_search_documents_body_tsv")
+        connection.exec_driver_sql(f"REINDEX INDEX CONCURRENTLY {SEARCH_VECTOR_INDEX}")
 
 
-def _purge_after_commit(session: Session) -> None:
-    """Run :func:`purge_erased_text` once this session's transaction commits."""
+def _purge_after_commit(session: Session, *, background: bool) -> None:
+    """Purge once this session's transaction commits (now, or on a thread)."""
     engine = session.get_bind()
     if not isinstance(engine, Engine):
         engine = engine.engine
 
     def purge(_session: Session) -> None:
-        purge_erased_text(engine)
+        if background:
+            purge_in_background(engine)
+        else:
+            purge_erased_text(engine)
 
     event.listen(session, "after_commit", purge, once=True)
 
@@ -152,13 +197,16 @@ def erase_household(
     actor_user_id: int | None,
     organisation_id: int | None,
     actor_label: str | None = None,
-    purge: bool = True,
+    purge: str = "after_commit",
 ) -> ErasureRead:
     """Erase one household's personal data inside the caller's write transaction.
 
-    With ``purge`` (the default), :func:`purge_erased_text` runs once the transaction commits;
-    a batch (retention) passes False and purges once at the end.
+    ``purge`` says when :func:`purge_erased_text` runs: ``"after_commit"`` (the default, as
+    the command line wants), ``"background"`` (on a thread after the commit, for a request
+    that should not wait) or ``"none"`` (a batch that purges once at the end).
     """
+    if purge not in ("after_commit", "background", "none"):
+        raise ValueError(f"purge must be after_commit, background or none; got {purge!r}")
     referral = session.get(Referral, referral_id)
     if referral is None:
         raise not_found("referral", referral_id)
@@ -294,8 +342,8 @@ def erase_household(
         )
     )
     session.flush()
-    if purge:
-        _purge_after_commit(session)
+    if purge != "none":
+        _purge_after_commit(session, background=purge == "background")
     return ErasureRead(
         referral_id=referral_id,
         reason="request" if reason is ErasureReason.REQUEST else "retention",
@@ -343,6 +391,7 @@ def erase_on_request(db: Database, principal: Principal, referral_id: int) -> Er
             reason=ErasureReason.REQUEST,
             actor_user_id=principal.user_id,
             organisation_id=principal.organisation_id,
+            purge="background",
         )
 
 
@@ -388,7 +437,7 @@ def run_retention(
                 actor_user_id=actor_user_id,
                 organisation_id=organisation_id,
                 actor_label="retention" if actor_user_id is None else None,
-                purge=False,
+                purge="none",
             )
         erased.append(referral_id)
     if erased:
