@@ -1,10 +1,13 @@
 """The FOI request register and the redacted exports made for requests.
 
 An export gathers the record's documents (messages, notes, decisions, audit events) in the
-officer's scope, runs every text through the redaction function with the personal data of
-every household and member of staff involved, and packs CSV, JSON, an HTML summary and a
-redaction log (categories and counts, never values) into a ZIP kept in the database, so what
-was released can be shown later (its SHA-256 is audited).
+officer's scope, runs every text through the redaction component (which knows every personal
+name the service holds) with the other personal data of every household involved, and packs
+CSV, JSON, an HTML summary and a redaction log (categories and counts, never values) into a
+ZIP kept in the database, so what was released can be shown later (its SHA-256 is audited).
+The export's stored parameters are redacted too (a name typed as a keyword is not kept).
+When a household's personal data is erased, :func:`redact_stored_exports` rewrites every
+stored export that still mentions it, and audits the old and new hashes.
 """
 
 from __future__ import annotations
@@ -30,8 +33,8 @@ from api.auth import Principal
 from api.db import Database
 from api.problems import ProblemError, conflict, invalid, not_found
 from api.record.audit import record_event
-from api.record.people import known_for_referrals, staff_names
-from api.record.redaction import Redaction, redact
+from api.record.people import known_for_referrals, redactor_for
+from api.record.redaction import KnownPersonalData, Redactor
 from api.record.schemas import (
     ExportCreate,
     ExportRead,
@@ -225,29 +228,14 @@ def _documents(
     return rows
 
 
-def _redact_twice(text: str, known: Any, today: date) -> Redaction:
-    """Redact, then redact the result again so nothing a first pass uncovered survives."""
-    first = redact(text, known, today=today)
-    second = redact(first.text, known, today=today)
-    if not second.counts:
-        return first
-    merged = Counter(first.counts)
-    merged.update(second.counts)
-    return Redaction(second.text, dict(merged))
-
-
 def build_items(session: Session, documents: Sequence[SearchDocument]) -> list[ExportItem]:
     """Redact each document with everything personal known about the people involved."""
     referral_ids = {d.referral_id for d in documents if d.referral_id is not None}
-    organisation_ids = {
-        o for d in documents for o in (d.organisation_id, d.other_organisation_id) if o is not None
-    }
-    known = known_for_referrals(session, referral_ids).merged(
-        staff_names(session, organisation_ids)
-    )
+    known = known_for_referrals(session, referral_ids)
+    redactor = redactor_for(session)
     items = []
     for document in documents:
-        result = _redact_twice(document.body, known, document.occurred_at.date())
+        result = redactor.redact(document.body, known, today=document.occurred_at.date())
         items.append(
             ExportItem(
                 id=document.id,
@@ -262,6 +250,14 @@ def build_items(session: Session, documents: Sequence[SearchDocument]) -> list[E
             )
         )
     return items
+
+
+def redacted_parameters(redactor: Redactor, body: ExportCreate) -> dict[str, Any]:
+    """The export's parameters as stored and shown: the keywords redacted like the record."""
+    parameters = body.model_dump(mode="json")
+    if parameters.get("keywords"):
+        parameters["keywords"] = redactor.redact(parameters["keywords"]).text
+    return parameters
 
 
 _FIELDS = (
@@ -312,9 +308,10 @@ vertical-align:top;text-align:left}}</style></head>
 Search: <code>{params}</code>.</p>
 <p>{len(items)} documents: {kinds}.</p>
 <h2>Personal data removed</h2>
-<p>Names, phone numbers, e-mail addresses, dates of birth, addresses and full postcodes
-(reduced to their district) were removed under FOIA section 40. The counts below say what
-was removed; <code>redaction-log.csv</code> says from which document.</p>
+<p>Names, NHS numbers, National Insurance numbers, bank and card details, phone numbers,
+e-mail addresses, dates of birth, street addresses and full postcodes (reduced to their
+district) were removed under FOIA section 40. The counts below say what was removed;
+<code>redaction-log.csv</code> says from which document.</p>
 <table><tr><th>Category</th><th>Items removed</th></tr>{redactions}</table>
 <h2>Documents</h2>
 <table><tr><th>When (UTC)</th><th>Kind</th><th>Referral</th><th>Text</th></tr>
@@ -355,6 +352,85 @@ def pack(meta: dict[str, Any], items: list[ExportItem]) -> tuple[bytes, dict[str
     return buffer.getvalue(), dict(totals)
 
 
+def _stored_items(content: bytes) -> tuple[dict[str, Any], list[ExportItem]]:
+    """The metadata and items of a stored export, read back from its ZIP."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        record = json.loads(archive.read("record.json"))
+        log = json.loads(archive.read("redaction-log.json"))
+    counts: dict[str, Counter[str]] = {}
+    for entry in log.get("entries", []):
+        counts.setdefault(entry["source_key"], Counter())[entry["category"]] += entry["count"]
+    items = [
+        ExportItem(
+            id=item["id"],
+            kind=item["kind"],
+            source_key=item["source_key"],
+            occurred_at=item["occurred_at"],
+            organisation_id=item["organisation_id"],
+            other_organisation_id=item["other_organisation_id"],
+            referral_id=item["referral_id"],
+            text=item["text"],
+            counts=dict(counts.get(item["source_key"], Counter())),
+        )
+        for item in record["items"]
+    ]
+    return record["export"], items
+
+
+def redact_stored_exports(
+    session: Session,
+    known: KnownPersonalData,
+    *,
+    referral_id: int,
+    actor_user_id: int | None,
+    actor_label: str | None = None,
+) -> int:
+    """Rewrite every stored export that still mentions ``known`` (an erased household) without
+    it; each rewrite is audited with the old and new SHA-256. Returns how many changed."""
+    if known.empty:
+        return 0
+    redactor = redactor_for(session)
+    changed = 0
+    for row in session.scalars(select(FoiExport).order_by(FoiExport.id)):
+        meta, items = _stored_items(row.content)
+        keywords = str(meta.get("parameters", {}).get("keywords") or "")
+        texts = [item.text for item in items] + [keywords]
+        if not any(redactor.mentions(text, known) for text in texts):
+            continue
+        rewritten = []
+        for item in items:
+            result = redactor.redact(item.text, known)
+            merged = Counter(item.counts)
+            merged.update(result.counts)
+            rewritten.append(
+                ExportItem(**{**item.__dict__, "text": result.text, "counts": dict(merged)})
+            )
+        parameters = dict(row.parameters)
+        if parameters.get("keywords"):
+            parameters["keywords"] = redactor.redact(str(parameters["keywords"]), known).text
+        meta = {**meta, "parameters": parameters}
+        content, totals = pack(meta, rewritten)
+        before = row.sha256
+        row.content = content
+        row.sha256 = hashlib.sha256(content).hexdigest()
+        row.redaction_counts = totals
+        row.parameters = parameters
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=actor_user_id,
+            organisation_id=row.organisation_id,
+            action="foi_export.redacted",
+            entity_type="foi_export",
+            entity_id=row.id,
+            before={"sha256": before},
+            after={"sha256": row.sha256, "erased_referral_id": referral_id},
+            actor_label=actor_label,
+        )
+        changed += 1
+    return changed
+
+
 def _export_read(row: FoiExport) -> ExportRead:
     return ExportRead(
         id=row.id,
@@ -377,7 +453,7 @@ def create_export(db: Database, principal: Principal, body: ExportCreate) -> Exp
             request = _own_request(session, principal, body.foi_request_id)
         documents = _documents(session, principal, body)
         items = build_items(session, documents)
-        parameters = body.model_dump(mode="json")
+        parameters = redacted_parameters(redactor_for(session), body)
         row = FoiExport(
             organisation_id=principal.organisation_id,
             foi_request_id=body.foi_request_id,

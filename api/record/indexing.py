@@ -4,20 +4,40 @@ A Session ``after_flush`` hook indexes, in the same transaction, every referral 
 (``referral_personal.notes``), offer decision (status, explanation, decline reason and note)
 and match-run decision (reason and explanation) that an ORM flush wrote. Rows written with
 bulk Core statements bypass the hook; ``reindex_all`` (``foodmatch audit reindex``) catches up.
+
+A second hook, on every statement that writes a household's name or a user, makes the name
+known to the redaction at once and redacts again, in the same transaction, any search
+document already indexed that still shows it (a message that named a family before the
+family was referred): the search index never holds a name the service holds.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, event, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    Insert,
+    Table,
+    Update,
+    event,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from api.record.people import household, known_for_referrals
-from api.record.redaction import NOTHING_KNOWN
-from api.record.search import NewDocument, index_document, index_new_documents
-from api.record.tables import DocumentKind
+from api.record.people import household, known_for_referrals, note_names, redactor_for, staff_name
+from api.record.redaction import NOTHING_KNOWN, distinctive_tokens
+from api.record.search import (
+    NewDocument,
+    any_term_clause,
+    index_document,
+    index_new_documents,
+)
+from api.record.tables import SEARCH_VECTOR_COLUMN, DocumentKind, SearchDocument
 from api.tables import MatchRun, MatchRunItem, Offer, Provider, Referral, ReferralPersonal, utcnow
 
 
@@ -229,10 +249,99 @@ def _after_flush(session: Session, _context: Any) -> None:
             index_match_item(connection, obj)
 
 
+def redact_again_for_names(connection: Connection, names: list[str]) -> int:
+    """Redact again every search document whose redacted text still shows one of ``names``
+    (found through the full-text index itself); returns how many changed."""
+    terms = sorted(distinctive_tokens(names))[:64]
+    if not terms or not _ids_showing(connection, terms):
+        return 0
+    docs = cast(Table, SearchDocument.__table__)
+    rows = connection.execute(
+        select(
+            docs.c.id, docs.c.referral_id, docs.c.occurred_at, docs.c.body, docs.c.body_redacted
+        ).where(any_term_clause(connection, terms))
+    ).all()
+    redactor = redactor_for(connection)
+    changed = 0
+    for ident, referral_id, occurred_at, body, shown in rows:
+        known = (
+            known_for_referrals(connection, [referral_id])
+            if referral_id is not None
+            else NOTHING_KNOWN
+        )
+        again = redactor.redact(body, known, today=occurred_at.date()).text
+        again = (
+            redactor.redact(shown, known, today=occurred_at.date()).text if again == body else again
+        )
+        if again != shown:
+            connection.execute(update(docs).where(docs.c.id == ident).values(body_redacted=again))
+            changed += 1
+    return changed
+
+
+def _ids_showing(connection: Connection, terms: list[str]) -> list[int]:
+    """Ids of search documents whose indexed (redacted) text holds one of ``terms``: one
+    prepared statement, as it runs for every household written."""
+    if connection.dialect.name == "postgresql":
+        query = " || ".join(f"plainto_tsquery('english', %(t{i})s)" for i in range(len(terms)))
+        sql = f"SELECT id FROM search_documents WHERE {SEARCH_VECTOR_COLUMN} @@ ({query})"
+        params: Any = {f"t{i}": term for i, term in enumerate(terms)}
+    else:
+        sql = "SELECT rowid FROM search_documents_fts WHERE search_documents_fts MATCH ?"
+        params = (" OR ".join('"' + term.replace('"', "") + '"' for term in terms),)
+    return [row[0] for row in connection.exec_driver_sql(sql, params)]
+
+
+def _written_rows(clause: Insert | Update, multiparams: Any, params: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [dict(row) for row in multiparams or () if isinstance(row, dict)]
+    if isinstance(params, dict) and params:
+        rows.append(dict(params))
+    inline = getattr(clause, "_values", None) or {}
+    if inline:
+        values = {
+            getattr(key, "key", str(key)): value.value
+            if isinstance(value, BindParameter)
+            else value
+            for key, value in inline.items()
+        }
+        rows.append(values)
+    return rows
+
+
+def _after_execute(
+    connection: Connection,
+    clause: Any,
+    multiparams: Any,
+    params: Any,
+    _options: Any,
+    _result: Any,
+) -> None:
+    if not isinstance(clause, Insert | Update):
+        return
+    table = clause.table
+    name = table.name if isinstance(table, Table) else None
+    if name == "referral_personal":
+        names = [row.get("name") for row in _written_rows(clause, multiparams, params)]
+    elif name == "users":
+        names = [
+            value
+            for row in _written_rows(clause, multiparams, params)
+            for value in staff_name(row.get("display_name"), row.get("email"))
+        ]
+    else:
+        return
+    values = [value for value in names if isinstance(value, str) and value]
+    if values:
+        note_names(connection, values)
+        redact_again_for_names(connection, values)
+
+
 def install() -> None:
-    """Register the hook (idempotent)."""
+    """Register the hooks (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Engine, "after_execute", _after_execute):
+        event.listen(Engine, "after_execute", _after_execute)
 
 
 def reindex_all(session: Session) -> int:

@@ -18,7 +18,8 @@ from api.auth import Principal
 from api.db import Database
 from api.problems import ProblemError, conflict, invalid, not_found
 from api.record.audit import record_event
-from api.record.people import known_for_referrals, staff_names
+from api.record.people import known_for_referrals
+from api.record.redaction import NOTHING_KNOWN
 from api.record.schemas import MessageRead, ThreadRead
 from api.record.search import index_document
 from api.record.tables import DocumentKind, Message, MessageThread, ThreadKind, ThreadReadMarker
@@ -271,9 +272,13 @@ def _post(session: Session, principal: Principal, thread: MessageThread, body: s
         referral_id=thread.referral_id,
         actor_label=None if principal.user_id is not None else f"api_key:{principal.api_key_id}",
     )
-    known = staff_names(session, [thread.council_organisation_id, thread.charity_organisation_id])
-    if thread.referral_id is not None:
-        known = known.merged(known_for_referrals(session, [thread.referral_id]))
+    # Every name the service holds is redacted in every kind of thread (the redaction knows
+    # them all); a referral's thread adds its household's phone, address and postcode.
+    known = (
+        known_for_referrals(session, [thread.referral_id])
+        if thread.referral_id is not None
+        else NOTHING_KNOWN
+    )
     index_document(
         session,
         kind=DocumentKind.MESSAGE,

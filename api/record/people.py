@@ -1,20 +1,41 @@
-"""What personal data the record holds about whom, for the redaction function.
+"""What personal data the record holds about whom, for the redaction component.
 
-``known_for_referrals`` collects the households' details; ``staff_names`` the names and
-e-mail addresses of staff (junior staff names are personal data too, FOIA s.40).
+- :func:`redactor_for` gives the :class:`~api.record.redaction.Redactor` of a database: it
+  knows every personal name the service holds (the households' names, the staff's display
+  names and e-mail local parts) and the organisation and site names that are never names.
+  Every path that lets text out (search indexing, exports, erasure) redacts through it.
+- ``known_for_referrals`` collects the households' other details (phones, addresses,
+  postcodes) for the texts about those households.
+
+The names are kept in memory per database and brought up to date at each use by two cheap
+queries: the newest households (by id, with a window for transactions that commit out of
+order) and a stamp of the small tables (users, organisations, sites, erasures). An erasure
+anywhere makes every process reload, so an erased name does not stay in memory. Households'
+and users' names are never edited in place by the service; a change made through this
+process is seen at once (:func:`note_names`), one made by another process to an old row only
+at that process's next reload.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from api.record.redaction import KnownPersonalData
-from api.tables import ReferralPersonal, User
+from api.record.redaction import KnownPersonalData, NameIndex, Redactor
+from api.record.tables import Erasure
+from api.tables import Organisation, Provider, ReferralPersonal, User
 
 _PERSONAL = ReferralPersonal.__table__
+
+WINDOW = 128
+"""How far below the newest household id each refresh looks again, so a household whose
+transaction committed after a later one's is still found."""
 
 
 def household(
@@ -57,15 +78,122 @@ def known_for_referrals(
     )
 
 
-def staff_names(bind: Session | Connection, organisation_ids: Iterable[int]) -> KnownPersonalData:
-    """The names and e-mail addresses of the staff of ``organisation_ids``."""
-    ids = sorted(set(organisation_ids))
-    if not ids:
-        return KnownPersonalData()
-    rows = bind.execute(
-        select(User.display_name, User.email).where(User.organisation_id.in_(ids))
-    ).all()
-    return KnownPersonalData(
-        names=tuple(name for name, _ in rows if name),
-        emails=tuple(email for _, email in rows if email),
-    )
+def staff_name(display_name: str | None, email: str | None) -> list[str]:
+    """The names a member of staff is known by: display name and e-mail local part."""
+    local = (email or "").split("@")[0].replace(".", " ").replace("_", " ").replace("-", " ")
+    return [value for value in (display_name, local) if value]
+
+
+# --- the directory of names ---------------------------------------------------------------
+
+
+@dataclass
+class _Directory:
+    index: NameIndex = field(default_factory=NameIndex)
+    stamp: tuple[Any, ...] | None = None
+    households: dict[int, str] = field(default_factory=dict)
+    newest: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_DIRECTORIES: OrderedDict[str, _Directory] = OrderedDict()
+_DIRECTORIES_LOCK = threading.Lock()
+_KEEP = 16
+
+
+def _connection(bind: Session | Connection) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+def _directory(connection: Connection) -> _Directory:
+    key = connection.engine.url.render_as_string(hide_password=True)
+    with _DIRECTORIES_LOCK:
+        found = _DIRECTORIES.get(key)
+        if found is None:
+            found = _DIRECTORIES[key] = _Directory()
+            while len(_DIRECTORIES) > _KEEP:
+                _DIRECTORIES.popitem(last=False)
+        _DIRECTORIES.move_to_end(key)
+        return found
+
+
+_STAMP = select(
+    select(func.count()).select_from(User).scalar_subquery(),
+    select(func.max(User.id)).scalar_subquery(),
+    select(func.count()).select_from(Organisation).scalar_subquery(),
+    select(func.max(Organisation.id)).scalar_subquery(),
+    select(func.count()).select_from(Provider).scalar_subquery(),
+    select(func.max(Provider.id)).scalar_subquery(),
+    select(func.max(Erasure.id)).scalar_subquery(),
+    select(func.count()).select_from(Erasure).scalar_subquery(),
+)
+
+
+def _load_small_tables(connection: Connection, index: NameIndex) -> None:
+    for display_name, email in connection.execute(select(User.display_name, User.email)):
+        index.add_names(staff_name(display_name, email))
+    index.add_protected(connection.scalars(select(Organisation.name)))
+    index.add_protected(connection.scalars(select(Provider.name)))
+
+
+def _refresh(connection: Connection, directory: _Directory) -> None:
+    stamp = tuple(connection.execute(_STAMP).one())
+    with directory.lock:
+        if stamp != directory.stamp:
+            # Staff, organisations, sites or an erasure changed: rebuild from scratch.
+            index = NameIndex()
+            _load_small_tables(connection, index)
+            households: dict[int, str] = {
+                ident: name
+                for ident, name in connection.execute(
+                    select(_PERSONAL.c.referral_id, _PERSONAL.c.name)
+                )
+            }
+            index.add_names(name for name in households.values() if name)
+            directory.index = index
+            directory.households = {k: v for k, v in households.items() if v}
+            directory.newest = max(households, default=0)
+            directory.stamp = stamp
+            return
+        rows = connection.execute(
+            select(_PERSONAL.c.referral_id, _PERSONAL.c.name).where(
+                _PERSONAL.c.referral_id > directory.newest - WINDOW
+            )
+        )
+        fresh = [
+            (ident, name)
+            for ident, name in rows
+            if name and directory.households.get(ident) != name
+        ]
+        if fresh:
+            directory.index.add_names(name for _, name in fresh)
+            directory.households.update(fresh)
+            directory.newest = max(directory.newest, *(ident for ident, _ in fresh))
+
+
+def names_held(bind: Session | Connection) -> NameIndex:
+    """Every personal name the service holds (and the organisation and site names that are
+    not), current as of this transaction."""
+    connection = _connection(bind)
+    directory = _directory(connection)
+    _refresh(connection, directory)
+    return directory.index
+
+
+def redactor_for(bind: Session | Connection) -> Redactor:
+    """The redaction component, knowing every name this database holds."""
+    return Redactor(names_held(bind))
+
+
+def note_names(connection: Connection, names: Iterable[str]) -> None:
+    """Names this process just wrote (a household added or renamed, a user added): known to
+    the redaction at once, before the next refresh."""
+    values = [name for name in names if name]
+    if values:
+        _directory(connection).index.add_names(values)
+
+
+def forget_directories() -> None:
+    """Drop every process-wide directory (tests; the next use reloads from the database)."""
+    with _DIRECTORIES_LOCK:
+        _DIRECTORIES.clear()

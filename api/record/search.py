@@ -1,10 +1,13 @@
 """Full-text search over the record: messages, notes, decisions and audit events.
 
-Every document is stored twice: as written (``body``) and redacted (``body_redacted``). Only
-the redacted text is indexed (SQLite FTS5 with the porter stemmer; PostgreSQL ``to_tsvector``
-with a GIN index), so a search can never find a document by a household's name or phone. FOI
-officers and other non-authorised roles see the redacted text; administrators may see the
-original until the household's personal data is erased.
+Every document is stored twice: as written (``body``) and redacted (``body_redacted``) by the
+redaction component with every name the service holds (:func:`api.record.people.redactor_for`).
+Only the redacted text is indexed (SQLite FTS5 with the porter stemmer; PostgreSQL
+``to_tsvector`` with a GIN index), so a search can never find a document by a household's name
+or phone. When a name arrives after a text that mentions it was indexed, the text is redacted
+again (:func:`api.record.indexing.redact_again_for_names`). FOI officers and other
+non-authorised roles see the redacted text; administrators may see the original until the
+household's personal data is erased.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from api.record.redaction import NOTHING_KNOWN, KnownPersonalData, redact
+from api.record.people import redactor_for
+from api.record.redaction import NOTHING_KNOWN, KnownPersonalData
 from api.record.tables import SEARCH_VECTOR_COLUMN, DocumentKind, SearchDocument
 
 MAX_PAGE_SIZE = 100
@@ -110,7 +114,11 @@ def index_document(
     on a bare Connection (so it can run inside a flush).
     """
     connection = bind.connection() if isinstance(bind, Session) else bind
-    redacted = body if already_redacted else redact(body, known, today=occurred_at.date()).text
+    redacted = (
+        body
+        if already_redacted
+        else redactor_for(connection).redact(body, known, today=occurred_at.date()).text
+    )
     values = {
         "kind": kind.value,
         "organisation_id": organisation_id,
@@ -147,6 +155,9 @@ def index_new_documents(connection: Connection, documents: list[NewDocument]) ->
     The same redaction as :func:`index_document`, without its one-by-one look-up of an
     existing copy: the caller knows the sources are new. Returns how many were indexed.
     """
+    if not documents:
+        return 0
+    redactor = redactor_for(connection)
     rows = [
         {
             "kind": doc.kind.value,
@@ -156,7 +167,9 @@ def index_new_documents(connection: Connection, documents: list[NewDocument]) ->
             "referral_id": doc.referral_id,
             "occurred_at": doc.occurred_at,
             "body": doc.body,
-            "body_redacted": redact(doc.body, doc.known, today=doc.occurred_at.date()).text,
+            "body_redacted": redactor.redact(
+                doc.body, doc.known, today=doc.occurred_at.date()
+            ).text,
         }
         for doc in documents
     ]
@@ -184,6 +197,20 @@ def match_clause(session: Session, terms: list[str]) -> tuple[ColumnElement[bool
         .where(text("search_documents_fts MATCH :fts_query").bindparams(fts_query=fts_query))
     )
     return SearchDocument.id.in_(matching), SearchDocument.occurred_at.desc()
+
+
+def any_term_clause(connection: Connection, terms: list[str]) -> ColumnElement[bool]:
+    """The full-text condition for documents holding at least one of ``terms``."""
+    if connection.dialect.name == "postgresql":
+        vector: ColumnElement[Any] = literal_column(f"search_documents.{SEARCH_VECTOR_COLUMN}")
+        return or_(*(vector.op("@@")(func.plainto_tsquery("english", term)) for term in terms))
+    fts_query = " OR ".join('"' + term.replace('"', "") + '"' for term in terms)
+    matching: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text("search_documents_fts"))
+        .where(text("search_documents_fts MATCH :any_terms").bindparams(any_terms=fts_query))
+    )
+    return SearchDocument.id.in_(matching)
 
 
 def _day_start(day: date) -> datetime:

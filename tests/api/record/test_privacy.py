@@ -136,7 +136,8 @@ def test_chain_verifies_after_erasure_but_not_after_tampering(
 def test_subject_access_returns_the_households_data(
     client: TestClient, world: World, db: Database
 ) -> None:
-    """Subject access returns the household's own data and messages, and is audited."""
+    """Subject access returns the household's own data, its threads' messages and the
+    organisation-wide message that names it, and is audited."""
     _talk(client, world, db)
     report = client.get(
         f"/admin/referrals/{world.ids['referral_a']}/subject-access",
@@ -145,7 +146,9 @@ def test_subject_access_returns_the_households_data(
     assert report.status_code == 200
     body = report.json()
     assert body["personal_data"]["name"] == NAME
-    assert len(body["messages"]) == 2 and body["erasure"] is None
+    assert len(body["messages"]) == 3 and body["erasure"] is None
+    kinds = [m["thread_kind"] for m in body["messages"]]
+    assert kinds.count("referral") == 2 and kinds.count("organisation") == 1
     with db.read() as session:
         actions = set(session.scalars(select(AuditEvent.action)))
     assert "personal_data.subject_access" in actions
