@@ -114,7 +114,7 @@ def verify(
     from api.record.checkpoints import CheckpointError, verify_audit
 
     url = _url(database_url)
-    db = _database(url)
+    db = _database(database_url)
     try:
         config = _anchor(url, checkpoints, public_key)
         result = verify_audit(
@@ -140,7 +140,7 @@ def checkpoint(database_url: UrlOption = None, checkpoints: CheckpointsOption = 
     from api.record.checkpoints import CheckpointError, verify_audit
 
     url = _url(database_url)
-    db = _database(url)
+    db = _database(database_url)
     try:
         config = _anchor(url, checkpoints, None)
         if config.store is None:

@@ -148,8 +148,9 @@ def test_two_server_processes_share_the_limits_and_trust_only_configured_proxies
     client_b = {"X-Forwarded-For": "203.0.113.6"}
     try:
         with (
-            _serving(plain, tmp_path) as (one, _),
-            _serving(proxied, tmp_path) as (two, _),
+            # The database role's and the audit anchor's own checks are tested elsewhere.
+            _serving(plain, tmp_path, "--insecure-audit") as (one, _),
+            _serving(proxied, tmp_path, "--insecure-audit") as (two, _),
             httpx.Client(base_url=one, timeout=30) as first,
             httpx.Client(base_url=two, timeout=30) as second,
         ):
