@@ -29,7 +29,8 @@ from sqlalchemy import Connection, Insert, Table, bindparam, func, insert, null,
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from api.record.redaction import redact
+from api.record.people import known_redactor
+from api.record.redaction import Redactor
 from api.record.tables import AuditEvent, DocumentKind, SearchDocument
 from api.tables import Referral, utcnow
 
@@ -136,27 +137,31 @@ def event_hash(event: ChainedEvent) -> str:
     return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
 
 
-def sanitise(value: Any) -> Any:
-    """A JSON-ready copy of ``value`` with personal data replaced by references or redacted."""
+def sanitise(value: Any, redactor: Redactor | None = None) -> Any:
+    """A JSON-ready copy of ``value`` with personal data replaced by references or redacted
+    (by ``redactor``, which knows the service's names; without one, by pattern and cue)."""
+    redactor = redactor or Redactor()
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Enum):
-        return sanitise(value.value)
+        return sanitise(value.value, redactor)
     if isinstance(value, datetime):
         return format_timestamp(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):
-        return redact(value).text
+        return redactor.redact(value).text
     if isinstance(value, Mapping):
         return {
-            str(key): PERSONAL_REFERENCE if str(key).lower() in PERSONAL_KEYS else sanitise(item)
+            str(key): PERSONAL_REFERENCE
+            if str(key).lower() in PERSONAL_KEYS
+            else sanitise(item, redactor)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [sanitise(item) for item in items]
-    return redact(str(value)).text
+        return [sanitise(item, redactor) for item in items]
+    return redactor.redact(str(value)).text
 
 
 def _chain_head(connection: Connection) -> Any:
@@ -201,7 +206,8 @@ def record_event(
         referral_id = int(entity_id)
     session.flush()  # whatever the caller changed is in the transaction before the event
     connection = session.connection()
-    before_value, after_value = sanitise(before), sanitise(after)
+    redactor = known_redactor(connection)
+    before_value, after_value = sanitise(before, redactor), sanitise(after, redactor)
     # Dotted and snake_case names are split so both full-text parsers see plain words.
     words = re.sub(r"[._]", " ", f"{action} {entity_type}") + f" {entity_id} "
     document_text = (words + _flatten(before_value) + " " + _flatten(after_value)).strip()

@@ -185,6 +185,21 @@ def redactor_for(bind: Session | Connection) -> Redactor:
     return Redactor(names_held(bind))
 
 
+def known_redactor(bind: Session | Connection) -> Redactor:
+    """The redaction component with the names this process already knows, for hot paths.
+
+    The directory is loaded from the database once; after that it is kept current by this
+    process's own writes (:func:`note_names`) and by every full refresh, with no query here.
+    A name another process wrote since the last refresh may be missed: exports and search
+    re-redact with :func:`redactor_for`, so this only narrows what a search document holds.
+    """
+    connection = _connection(bind)
+    directory = _directory(connection)
+    if directory.stamp is None:
+        _refresh(connection, directory)
+    return Redactor(directory.index)
+
+
 def note_names(connection: Connection, names: Iterable[str]) -> None:
     """Names this process just wrote (a household added or renamed, a user added): known to
     the redaction at once, before the next refresh."""

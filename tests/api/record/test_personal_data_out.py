@@ -186,3 +186,29 @@ def test_staff_names_are_redacted_in_every_thread_kind(
     files = _export(client, world, {})
     assert "Adeyemi" not in files["record.csv"] and "adeyemi" not in files["record.csv"]
     assert "Olumide" not in files["record.json"]
+
+
+def test_audit_documents_use_the_names_the_service_holds(
+    client: TestClient, world: World, db: Database
+) -> None:
+    """A household name the patterns alone would miss (lower case, no cue) is redacted from an
+    audit event's stored text and search document, because the audit knows the service's names."""
+    from api.record.audit import record_event
+
+    _rename(db, world.ids["referral_a"], "Zebedee Quartermaine")
+    with db.write() as session:
+        record_event(
+            session,
+            actor_user_id=None,
+            organisation_id=world.orgs["A"],
+            action="referral.noted",
+            entity_type="referral",
+            entity_id=world.ids["referral_a"],
+            before=None,
+            after={"comment": "parcel for quartermaine left at the door"},
+        )
+    assert _search(client, world, "quartermaine")["total_items"] == 0
+    assert _search(client, world, "door")["total_items"] >= 1  # the event itself was indexed
+    with db.read() as session:
+        texts = session.scalars(select(SearchDocument.body_redacted)).all()
+    assert not any("quartermaine" in text.lower() for text in texts)
