@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, dbrole, directory, matchcmd, scenario, server, users
+from api.commands import audit, dbrole, directory, matchcmd, sample, scenario, server, users
 
 app = typer.Typer(
     name="foodmatch",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 matchcmd.register(app)
+sample.register(app)
 scenario.register(app)
 server.register(app)
 audit.register(app)

@@ -8,6 +8,7 @@ Postcodes are geocoded to their district (outward code) centroid from the shippe
 from __future__ import annotations
 
 import csv
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass
@@ -28,12 +29,33 @@ _AREA = re.compile(r"^[A-Z]{1,2}$")
 FloatArray = npt.NDArray[np.float64]
 
 
+DATA_PACKAGE = "foodmatch_data"
+"""The installed name of the repository's ``data/`` folder (mapped in setup.py)."""
+
+
+def shipped_data_dir() -> Path:
+    """The folder of the data installed with foodmatch, found with :mod:`importlib.resources`."""
+    try:
+        found = importlib.resources.files(DATA_PACKAGE)
+    except ModuleNotFoundError as err:
+        raise RuntimeError(
+            f"foodmatch's data package {DATA_PACKAGE} is not installed; reinstall foodmatch "
+            "(in a checkout: pip install -e .)."
+        ) from err
+    if not isinstance(found, Path):  # only an import from a zip file gives anything else
+        raise RuntimeError(
+            f"foodmatch's data ({DATA_PACKAGE}) is inside an archive at {found}; "
+            "install foodmatch with pip, which unpacks it."
+        )
+    return found
+
+
 def data_dir() -> Path:
     """The folder holding shipped data (``FOODMATCH_DATA_DIR`` overrides it)."""
     override = os.environ.get("FOODMATCH_DATA_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "data"
+    return shipped_data_dir()
 
 
 def split_postcode(text: str) -> tuple[str, str | None] | None:

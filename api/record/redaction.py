@@ -297,12 +297,12 @@ FAMILY_AFTER = frozenset({"family", "families", "household", "twins", "children"
 
 
 def _data_file(name: str) -> Path:
-    from matching.geo import data_dir
+    from matching.geo import data_dir, shipped_data_dir
 
     candidate = data_dir() / name
     if candidate.exists():
         return candidate
-    shipped = Path(__file__).resolve().parent.parent.parent / "data" / name
+    shipped = shipped_data_dir() / name
     if shipped.exists():
         return shipped
     raise FileNotFoundError(

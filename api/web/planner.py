@@ -31,6 +31,7 @@ from matching.io import InputError, parse_providers, parse_referrals, read_probl
 from matching.models import Problem
 from matching.scenarios import (
     DIFF_SUFFIX,
+    PLANNING_EXTRA,
     ScenarioError,
     ScenarioProblem,
     comparison_csv,
@@ -41,6 +42,7 @@ from matching.scenarios import (
 KEEP_RUNS = 50
 MAX_SECONDS = 60.0
 SHIPPED = "scenarios.toml"
+PLOTS_NEED_EXTRA = f"The plots need the planning extra, which is not installed: {PLANNING_EXTRA}"
 
 
 def shipped_path() -> Path:
@@ -91,6 +93,11 @@ class ScenarioRun:
         if self.drawn is None and self.result is not None:
             self.drawn = draw_plots(self.result)
         return self.drawn
+
+    @property
+    def plots_missing(self) -> str | None:
+        """Why a finished run has no plots (matplotlib is not installed), else None."""
+        return PLOTS_NEED_EXTRA if self.result is not None and not self.plots else None
 
     @property
     def finished(self) -> bool:
