@@ -32,13 +32,6 @@ SHIPPED_DATA = (
     "sample/providers.csv",
     "sample/scenarios.toml",
 )
-PACKAGE_DATA = (  # folders of api/ whose every file ships
-    "api/web/templates",
-    "api/web/static",
-    "api/migrations",
-    "api/directory/data",
-)
-NOT_SHIPPED = ("__pycache__", ".pyc")
 
 
 def _source_files() -> list[Path]:
@@ -57,7 +50,7 @@ def _source_files() -> list[Path]:
         for p in ROOT.rglob("*")
         if p.is_file()
         and not skip & set(p.relative_to(ROOT).parts)
-        and not any(m in str(p) for m in (*NOT_SHIPPED, ".egg-info", "_cache"))
+        and not any(m in str(p) for m in ("__pycache__", ".pyc", ".egg-info", "_cache"))
     ]
 
 
@@ -136,7 +129,7 @@ def test_data_dir_override_still_wins(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 @pytest.mark.slow
 def test_wheel_holds_every_shipped_file(wheel: Path, sources: list[Path]) -> None:
-    """The wheel has data/ as foodmatch_data/, every module, template, migration and schema."""
+    """Every file of api/, matching/ and data/ (as foodmatch_data/) is in the wheel, no other."""
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     expected = set()
@@ -144,16 +137,13 @@ def test_wheel_holds_every_shipped_file(wheel: Path, sources: list[Path]) -> Non
         text = path.as_posix()
         if text.startswith("data/"):
             expected.add("foodmatch_data/" + text.removeprefix("data/"))
-        elif text.startswith(("api/", "matching/")) and (
-            text.endswith(".py") or text.startswith(PACKAGE_DATA) or text == "api/alembic.ini"
-        ):
+        elif text.startswith(("api/", "matching/")):
             expected.add(text)
     assert {"foodmatch_data/" + n for n in SHIPPED_DATA} <= expected
     assert sorted(expected - names) == []
-    tops = {n.split("/", 1)[0] for n in names}
-    dist_info = {t for t in tops if t.endswith(".dist-info")}
-    assert tops - dist_info == {"api", "matching", DATA_PACKAGE}
-    assert [n for n in names if any(m in n for m in NOT_SHIPPED)] == []
+    packaged = {n for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert sorted(packaged - expected) == []
+    assert {n.split("/", 1)[0] for n in packaged} == {"api", "matching", DATA_PACKAGE}
 
 
 @pytest.mark.slow
