@@ -95,10 +95,14 @@ def site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def _run(site: Path, cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    site: Path, cwd: Path, *args: str | Path, data: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Python from the venv with the unpacked wheel first on the path, in ``cwd``."""
     env = {k: v for k, v in os.environ.items() if k != "FOODMATCH_DATA_DIR"}
     env["PYTHONPATH"] = str(site)
+    if data is not None:
+        env["FOODMATCH_DATA_DIR"] = str(data)
     env.pop("PYTHONSAFEPATH", None)
     return subprocess.run(
         [sys.executable, *map(str, args)],
@@ -148,7 +152,7 @@ def test_wheel_holds_every_shipped_file(wheel: Path, sources: list[Path]) -> Non
 
 @pytest.mark.slow
 def test_wheel_works_from_an_empty_folder(site: Path, tmp_path: Path) -> None:
-    """Unpacked alone, the wheel finds its own data, copies the sample, matches and migrates."""
+    """Alone, the wheel finds its data (word lists too, under an override), matches, migrates."""
     probe = (
         "import json, api, matching, foodmatch_data\n"
         "from matching.geo import Gazetteer, data_dir\n"
@@ -166,6 +170,14 @@ def test_wheel_works_from_an_empty_folder(site: Path, tmp_path: Path) -> None:
     assert all(Path(m).is_relative_to(site) for m in found["modules"])
     assert found["districts"] > 2500
     assert found["words"] > 30_000 and found["names"] > 30_000
+
+    own = tmp_path / "own-data"  # a postcode table of one's own, no word lists
+    own.mkdir()
+    shutil.copy(site / DATA_PACKAGE / "uk-postcode-outcodes.csv", own)
+    overridden = _run(site, tmp_path, "-c", probe, data=own)
+    assert overridden.returncode == 0, overridden.stderr
+    assert json.loads(overridden.stdout)["data"] == str(own)
+    assert json.loads(overridden.stdout)["words"] == found["words"]
 
     copied = _run(site, tmp_path, "-m", "api.cli", "sample", "sample")
     assert copied.returncode == 0, copied.stderr
@@ -210,3 +222,11 @@ def test_sample_command_refuses_to_overwrite_changed_files(tmp_path: Path) -> No
     )
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "s" / "providers.csv").read_bytes() == shipped.read_bytes()
+    on_a_file = subprocess.run(
+        [*command[:-1], str(tmp_path / "s" / "README.md")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert on_a_file.returncode == 2 and "is a file" in on_a_file.stderr
