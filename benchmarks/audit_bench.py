@@ -66,7 +66,7 @@ def _pg_url(name: str) -> str:
 @contextmanager
 def _database(backend: str, workdir: Path) -> Iterator[str]:
     """A fresh, migrated database URL (PostgreSQL: dropped afterwards)."""
-    from api.migrate import upgrade
+    from api.core.migrate import upgrade
 
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'audit-bench.db'}"
@@ -188,7 +188,7 @@ def seed(url: str, count: int, checkpoint_every: int, store: Path, key: Path) ->
 
 def child(url: str, store: Path, key: Path, mode: str) -> dict[str, Any]:
     """One measurement in this (fresh) process: full, incremental or baseline."""
-    from api.db import Database
+    from api.core.db import Database
     from api.record.checkpoints import AnchorConfig, verify_audit
 
     db = Database.from_url(url)
@@ -244,14 +244,14 @@ def hot_path(url: str, transactions: int, workdir: Path, rounds: int) -> dict[st
     alternations of ``transactions`` each), and the cost of noting one commit."""
     from fastapi.testclient import TestClient
 
-    from api.auth import issue_token
-    from api.config import Settings
-    from api.db import Database
-    from api.main import create_app
+    from api.app import create_app
+    from api.auth.tokens import issue_token
+    from api.core.config import Settings
+    from api.core.db import Database
+    from api.core.tables import OrganisationKind, Role
+    from api.demo.seed import add_organisation, add_user
     from api.record import checkpoints
     from api.record.audit import record_event
-    from api.seed import add_organisation, add_user
-    from api.tables import OrganisationKind, Role
 
     db = Database.from_url(url)
     with db.write() as session:

@@ -7,7 +7,7 @@ network). It times, one request at a time and after a warm-up:
 
 - ``GET /auth/me``: the cheapest authenticated request (mostly the credential check);
 - ``POST /referrals``: the service's busiest write, with a fresh body each time;
-- on trees that have it, the account check alone (``api.auth.live_principal``), called
+- on trees that have it, the account check alone (``api.auth.tokens.live_principal``), called
   directly 2,000 times.
 
 Each figure is the median, over ``--batches`` batches, of the mean time per request in a
@@ -37,13 +37,13 @@ from typing import Any
 import psycopg
 from fastapi.testclient import TestClient
 
-from api.auth import hash_password, issue_token
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.migrate import upgrade
-from api.seed import add_organisation, add_user
-from api.tables import OrganisationKind, Role
+from api.app import create_app
+from api.auth.tokens import hash_password, issue_token
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.migrate import upgrade
+from api.core.tables import OrganisationKind, Role
+from api.demo.seed import add_organisation, add_user
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -99,9 +99,9 @@ def _timed(client: TestClient, calls: list[tuple[str, str, dict[str, Any]]]) -> 
 
 def _check_alone(db: Database, user_id: int, rounds: int = 2000) -> dict[str, float] | None:
     """Microseconds per call of the account check alone (trees that have it)."""
-    import api.auth
+    import api.auth.tokens
 
-    check = getattr(api.auth, "live_principal", None)
+    check = getattr(api.auth.tokens, "live_principal", None)
     if check is None:
         return None
     for _ in range(100):

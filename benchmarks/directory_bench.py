@@ -78,14 +78,14 @@ def run(count: int, url: str | None) -> list[str]:
     """Measure one feed size; the Markdown table rows."""
     from fastapi.testclient import TestClient
 
-    from api.config import Settings
-    from api.db import Database
+    from api.app import create_app
+    from api.core.config import Settings
+    from api.core.db import Database
+    from api.core.migrate import upgrade
+    from api.core.tables import Capacity, Provider
+    from api.demo.seed import current_week
     from api.directory.service import import_source
     from api.directory.sources import feed_from_json
-    from api.main import create_app
-    from api.migrate import upgrade
-    from api.seed import current_week
-    from api.tables import Capacity, Provider
 
     with tempfile.TemporaryDirectory() as folder:
         database_url = url or f"sqlite:///{Path(folder) / 'bench.db'}"

@@ -35,12 +35,12 @@ import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
-from api import clock
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.migrate import upgrade
-from api.seed import DEMO_PASSWORD, seed_demo
+from api.app import create_app
+from api.core import clock
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.migrate import upgrade
+from api.demo.seed import DEMO_PASSWORD, seed_demo
 from matching.geo import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,9 +120,9 @@ def _place_some(db: Database, settings: Settings, count: int) -> int:
     """Place up to ``count`` open referrals one at a time (the 'place now' service)."""
     from sqlalchemy import select
 
-    from api.problems import ProblemError
-    from api.services.matching import place
-    from api.tables import Referral, ReferralStatus
+    from api.core.errors import ProblemError
+    from api.core.tables import Referral, ReferralStatus
+    from api.match_runs.service import place
 
     with db.read() as session:
         ids = list(
@@ -145,7 +145,7 @@ def _place_some(db: Database, settings: Settings, count: int) -> int:
 
 def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
     """Seed the sample region on ``backend`` and time every page."""
-    from api.services.matching import run_matching
+    from api.match_runs.service import run_matching
     from api.web import planner, queries
     from api.web.security import current_viewer  # noqa: F401 (imported for warm caches)
 
@@ -160,8 +160,8 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
         principal = None
         from sqlalchemy import select
 
-        from api.auth import Principal
-        from api.tables import Organisation, OrganisationKind, Role, User
+        from api.auth.tokens import Principal
+        from api.core.tables import Organisation, OrganisationKind, Role, User
 
         with db.read() as session:
             user = session.scalar(select(User).where(User.email == "caseworker@leeds.demo"))

@@ -39,12 +39,13 @@ from typing import Any
 import httpx
 import psycopg
 
-from api import clock, convert
-from api import repository as repo
-from api.db import Database
-from api.migrate import upgrade
-from api.seed import DEMO_PASSWORD, seed_demo
-from api.tables import Organisation, Referral, ReferralStatus
+from api.core import clock
+from api.core import repository as repo
+from api.core.db import Database
+from api.core.migrate import upgrade
+from api.core.tables import Organisation, Referral, ReferralStatus
+from api.demo.seed import DEMO_PASSWORD, seed_demo
+from api.match_runs import adapter as convert
 from benchmarks.generate import write_bench
 from matching.io import providers_frame, referrals_frame
 
@@ -98,7 +99,7 @@ def _server(url: str) -> Iterator[str]:
             sys.executable,
             "-m",
             "uvicorn",
-            "api.main:create_app",
+            "api.app:create_app",
             "--factory",
             "--host",
             "127.0.0.1",

@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.migrate import upgrade
+from api.core.migrate import upgrade
 
 PG_ADMIN_URL = os.environ.get(
     "FOODMATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from api.db import Database
+    from api.core.db import Database
     from api.record.checkpoints import AnchorConfig, AuditVerification
     from api.record.dbrole import RoleReport
 
@@ -33,9 +33,9 @@ ReferralOption = Annotated[int, typer.Option("--referral", min=1, help="The refe
 
 def _database(url: str | None) -> Database:
     """The configured database (imported lazily so `foodmatch --help` stays fast)."""
-    from api import db
     from api.commands.dbcheck import require_database
-    from api.config import get_settings
+    from api.core import db
+    from api.core.config import get_settings
 
     found = url or get_settings().database_url
     require_database(found, url)
@@ -68,7 +68,7 @@ def _anchor(url: str, checkpoints: Path | None, public_key: Path | None) -> Anch
 
 
 def _url(database_url: str | None) -> str:
-    from api.config import get_settings
+    from api.core.config import get_settings
 
     return database_url or get_settings().database_url
 
@@ -247,7 +247,7 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Erase one household's personal data (right to erasure). Cannot be undone."""
-    from api.problems import ProblemError
+    from api.core.errors import ProblemError
     from api.record.retention import erase_household
     from api.record.tables import ErasureReason
 
@@ -284,7 +284,7 @@ def export(
     ] = None,
 ) -> None:
     """Subject access: everything held about one household, as JSON (audited)."""
-    from api.problems import ProblemError
+    from api.core.errors import ProblemError
     from api.record.retention import subject_access_report
 
     db = _database(database_url)
@@ -314,9 +314,9 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list who is due.")] = False,
 ) -> None:
     """Erase the personal data of referrals closed longer ago than the retention period."""
+    from api.core.tables import utcnow
     from api.record.retention import due_for_erasure, run_retention
     from api.record.settings import get_record_settings
-    from api.tables import utcnow
 
     period = months or get_record_settings().retention_months
     db = _database(database_url)

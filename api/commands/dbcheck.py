@@ -18,7 +18,7 @@ def setting_name(option_value: str | None) -> str:
 
 def require_database(url: str, option_value: str | None = None) -> None:
     """Exit with status 1 and one line on standard error unless ``url`` can be opened."""
-    from api.db import DatabaseUnavailable, check_database
+    from api.core.db import DatabaseUnavailable, check_database
 
     try:
         check_database(url, setting_name(option_value))

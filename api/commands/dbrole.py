@@ -41,8 +41,8 @@ def create_role(
     """
     from sqlalchemy.exc import DBAPIError
 
-    from api.config import get_settings
-    from api.db import make_engine
+    from api.core.config import get_settings
+    from api.core.db import make_engine
     from api.record.dbrole import RoleError, grant_service_role
 
     password = None
@@ -78,7 +78,7 @@ def audit_guard(url: str, *, allow: bool) -> None:
     """
     from sqlalchemy.engine import make_url
 
-    from api.db import make_engine
+    from api.core.db import make_engine
     from api.record.checkpoints import CheckpointError, writer_for
     from api.record.dbrole import RoleError, role_report
 

@@ -69,8 +69,8 @@ def import_command(
     database_url: UrlOption = None,
 ) -> None:
     """Import a directory feed or spreadsheet; report added, updated, closed and skipped sites."""
-    from api.config import get_settings
-    from api.db import Database
+    from api.core.config import get_settings
+    from api.core.db import Database
     from api.directory.service import import_source
     from api.directory.sources import DirectoryInputError, read_path
 

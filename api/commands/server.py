@@ -25,7 +25,7 @@ db_app = typer.Typer(help="Prepare the service's database.", no_args_is_help=Tru
 def _database_url(url: str | None) -> str:
     """The URL to use (the option, else the settings), once it is known to open."""
     from api.commands.dbcheck import require_database
-    from api.config import get_settings
+    from api.core.config import get_settings
 
     found = url or get_settings().database_url
     require_database(found, url)
@@ -33,14 +33,14 @@ def _database_url(url: str | None) -> str:
 
 
 def _upgrade(url: str) -> None:
-    from api.migrate import upgrade
+    from api.core.migrate import upgrade
 
     upgrade(url)
 
 
 def _seed(url: str, referrals: Path, providers: Path) -> list[tuple[str, str, str, str]]:
-    from api.db import Database
-    from api.seed import seed_demo
+    from api.core.db import Database
+    from api.demo.seed import seed_demo
 
     db = Database.from_url(url)
     try:
@@ -97,7 +97,7 @@ def _check_secret(demo: bool) -> None:
     import os
     import secrets
 
-    from api.config import SECRET_ADVICE, SECRET_VARIABLE, get_settings, secret_problem
+    from api.core.config import SECRET_ADVICE, SECRET_VARIABLE, get_settings, secret_problem
 
     problem = secret_problem(get_settings().jwt_secret)
     if problem is None:
@@ -131,7 +131,7 @@ def serve(
 
     import uvicorn
 
-    from api.config import get_settings
+    from api.core.config import get_settings
 
     _check_secret(demo)
     trusted_proxies = get_settings().trusted_proxies.strip()
@@ -145,7 +145,7 @@ def serve(
     typer.echo(f"foodmatch listening on http://{host}:{port} (docs at /docs)")
     os.environ.setdefault("DATABASE_URL", url)
     uvicorn.run(
-        "api.main:create_app",
+        "api.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from api.db import Database
+    from api.core.db import Database
 
 users_app = typer.Typer(
     help="People's accounts: deactivate, passwords, sessions.", no_args_is_help=True
@@ -29,9 +29,9 @@ T = TypeVar("T")
 
 def _run(url: str | None, action: Callable[[Database], T]) -> T:
     """Run ``action`` on the configured database; a refusal becomes one line and exit 1."""
-    from api.config import get_settings
-    from api.db import Database
-    from api.problems import ProblemError
+    from api.core.config import get_settings
+    from api.core.db import Database
+    from api.core.errors import ProblemError
 
     db = Database.from_url(url or get_settings().database_url)
     try:
@@ -46,7 +46,7 @@ def _run(url: str | None, action: Callable[[Database], T]) -> T:
 @users_app.command("deactivate")
 def deactivate(email: EmailArgument, database_url: UrlOption = None) -> None:
     """Stop a person signing in; every token and page session of theirs ends at once."""
-    from api.services import accounts
+    from api.auth import accounts
 
     user = _run(
         database_url, lambda db: accounts.set_active(db, accounts.find_user(db, email).id, False)
@@ -57,7 +57,7 @@ def deactivate(email: EmailArgument, database_url: UrlOption = None) -> None:
 @users_app.command("activate")
 def activate(email: EmailArgument, database_url: UrlOption = None) -> None:
     """Let a deactivated person sign in again (their old sessions stay ended)."""
-    from api.services import accounts
+    from api.auth import accounts
 
     user = _run(
         database_url, lambda db: accounts.set_active(db, accounts.find_user(db, email).id, True)
@@ -68,7 +68,7 @@ def activate(email: EmailArgument, database_url: UrlOption = None) -> None:
 @users_app.command("set-password")
 def set_password(email: EmailArgument, database_url: UrlOption = None) -> None:
     """Give a person a new password (asked twice, not shown); their sessions end at once."""
-    from api.services import accounts
+    from api.auth import accounts
 
     user = _run(database_url, lambda db: accounts.find_user(db, email))
     password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
@@ -79,7 +79,7 @@ def set_password(email: EmailArgument, database_url: UrlOption = None) -> None:
 @users_app.command("sign-out")
 def sign_out(email: EmailArgument, database_url: UrlOption = None) -> None:
     """End every access token and page session of a person, on every device, at once."""
-    from api.services import accounts
+    from api.auth import accounts
 
     user = _run(database_url, lambda db: accounts.find_user(db, email))
     _run(database_url, lambda db: accounts.end_sessions(db, user.id))

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from api.core.tables import Capacity, Organisation, Provider
 from api.directory import ids
 from api.directory import schemas as s
 from api.directory.schemata import service_errors
 from api.directory.sources import Problem
 from api.directory.tables import DirectoryOrganisation, DirectorySite
 from api.directory.vocabulary import FOOD_DELIVERY, FOOD_PARCEL, Term, vocabulary
-from api.tables import Capacity, Organisation, Provider
 from matching.geo import Gazetteer, is_service_area_entry, postcode_area, split_postcode
 from matching.models import DIETARY_TAGS
 from matching.models import Provider as ProviderModel

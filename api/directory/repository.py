@@ -9,10 +9,10 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api import repository as core
+from api.core import repository as core
+from api.core.tables import Capacity, Offer, Organisation, Provider
 from api.directory.mapping import Site
 from api.directory.tables import DirectoryOrganisation, DirectorySite, DirectorySource
-from api.tables import Capacity, Offer, Organisation, Provider
 
 
 @dataclass(frozen=True, slots=True)

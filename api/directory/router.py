@@ -7,14 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
-from api.auth import DbDep, Principal, require_roles
+from api.auth.tokens import DbDep, Principal, require_roles
+from api.core.deps import AUTHED, problems
+from api.core.errors import FieldProblem, Problem, ProblemError
+from api.core.schemas import POSTCODE_PATTERN
+from api.core.tables import Role
 from api.directory import schemas as s
 from api.directory import service
 from api.directory.sources import DirectoryInputError, read_bytes
-from api.problems import FieldProblem, Problem, ProblemError
-from api.routers.common import AUTHED, problems
-from api.schemas import POSTCODE_PATTERN
-from api.tables import Role
 
 MAX_UPLOAD_BYTES = 1024 * 1024
 """Uploads are read up to this size (the service refuses larger bodies before reading them)."""

@@ -20,10 +20,23 @@ import numpy as np
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from api import clock, convert
-from api import repository as core
-from api.auth import Principal
-from api.db import Database
+from api.auth.tokens import Principal
+from api.core import clock
+from api.core import repository as core
+from api.core.db import Database
+from api.core.errors import ProblemError, invalid
+from api.core.tables import (
+    ACTIVE_OFFER_STATUSES,
+    Capacity,
+    Offer,
+    Organisation,
+    OrganisationKind,
+    Provider,
+    Role,
+    utcnow,
+)
+from api.core.trail import audit
+from api.demo.seed import current_week
 from api.directory import ids, mapping
 from api.directory import repository as repo
 from api.directory import schemas as s
@@ -36,19 +49,7 @@ from api.directory.tables import (
     DirectorySource,
 )
 from api.directory.vocabulary import FOOD_DELIVERY, FOOD_PARCEL, vocabulary
-from api.problems import ProblemError, invalid
-from api.seed import current_week
-from api.services.trail import audit
-from api.tables import (
-    ACTIVE_OFFER_STATUSES,
-    Capacity,
-    Offer,
-    Organisation,
-    OrganisationKind,
-    Provider,
-    Role,
-    utcnow,
-)
+from api.match_runs import adapter as convert
 from matching.geo import Gazetteer, great_circle_km, postcode_area
 
 T = TypeVar("T")

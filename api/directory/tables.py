@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.tables import Base, _enum, utcnow
+from api.core.tables import Base, _enum, utcnow
 
 
 class DirectorySource(StrEnum):

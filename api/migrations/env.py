@@ -11,9 +11,9 @@ import importlib
 from alembic import context
 from sqlalchemy import Connection
 
-from api.config import get_settings
-from api.db import make_engine
-from api.tables import Base
+from api.core.config import get_settings
+from api.core.db import make_engine
+from api.core.tables import Base
 
 # The FOI/audit record (api.record) declares its tables on the same Base.
 _RAW_DDL_NAMES: frozenset[str] = frozenset()

@@ -29,10 +29,10 @@ from sqlalchemy import Connection, Insert, Table, bindparam, func, insert, null,
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from api.core.tables import Referral, utcnow
 from api.record.people import known_redactor
 from api.record.redaction import Redactor
 from api.record.tables import AuditEvent, DocumentKind, SearchDocument
-from api.tables import Referral, utcnow
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event."""
@@ -171,7 +171,7 @@ def _chain_head(connection: Connection) -> Any:
     On PostgreSQL appends queue on a transaction-level advisory lock; the function
     ``audit_chain_head`` (migration ``record_0003``) takes it and then reads the head in one
     round trip, so the head is read after the lock is granted. SQLite needs no lock here:
-    write transactions begin IMMEDIATE (``api.db``), so only one writer is ever inside. The
+    write transactions begin IMMEDIATE (``api.core.db``), so only one writer is ever inside. The
     primary key (head + 1) backs both up: a fork cannot commit.
     """
     if connection.dialect.name != "postgresql":

@@ -63,7 +63,7 @@ from api.record.settings import RecordSettings, get_record_settings
 from api.record.tables import AuditEvent
 
 if TYPE_CHECKING:
-    from api.db import Database
+    from api.core.db import Database
 
 log = logging.getLogger("foodmatch.audit.checkpoints")
 

@@ -28,10 +28,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import clock
-from api.auth import Principal
-from api.db import Database
-from api.problems import ProblemError, conflict, invalid, not_found
+from api.auth.tokens import Principal
+from api.core import clock
+from api.core.db import Database
+from api.core.errors import ProblemError, conflict, invalid, not_found
+from api.core.schemas import Page
+from api.core.tables import Role
 from api.record.audit import record_event
 from api.record.people import known_for_referrals, redactor_for
 from api.record.redaction import KnownPersonalData, Redactor
@@ -46,8 +48,6 @@ from api.record.search import Scope, SearchFilters, apply_scope, match_clause, q
 from api.record.settings import get_record_settings
 from api.record.tables import FoiExport, FoiRequest, FoiRequestStatus, SearchDocument
 from api.record.workdays import foi_due_date
-from api.schemas import Page
-from api.tables import Role
 
 MAX_EXPORT_ITEMS = 50_000
 

@@ -29,6 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from api.core.tables import (
+    MatchRun,
+    MatchRunItem,
+    Offer,
+    Provider,
+    Referral,
+    ReferralPersonal,
+    utcnow,
+)
 from api.record.people import household, known_for_referrals, note_names, redactor_for, staff_name
 from api.record.redaction import NOTHING_KNOWN, distinctive_tokens
 from api.record.search import (
@@ -38,7 +47,6 @@ from api.record.search import (
     index_new_documents,
 )
 from api.record.tables import SEARCH_VECTOR_COLUMN, DocumentKind, SearchDocument
-from api.tables import MatchRun, MatchRunItem, Offer, Provider, Referral, ReferralPersonal, utcnow
 
 
 def _council_of(connection: Connection, referral_id: int) -> int | None:

@@ -14,17 +14,11 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.auth import Principal
-from api.db import Database
-from api.problems import ProblemError, conflict, invalid, not_found
-from api.record.audit import record_event
-from api.record.people import known_for_referrals
-from api.record.redaction import NOTHING_KNOWN
-from api.record.schemas import MessageRead, ThreadRead
-from api.record.search import index_document
-from api.record.tables import DocumentKind, Message, MessageThread, ThreadKind, ThreadReadMarker
-from api.schemas import Page
-from api.tables import (
+from api.auth.tokens import Principal
+from api.core.db import Database
+from api.core.errors import ProblemError, conflict, invalid, not_found
+from api.core.schemas import Page
+from api.core.tables import (
     Offer,
     OfferStatus,
     Organisation,
@@ -34,6 +28,12 @@ from api.tables import (
     Role,
     utcnow,
 )
+from api.record.audit import record_event
+from api.record.people import known_for_referrals
+from api.record.redaction import NOTHING_KNOWN
+from api.record.schemas import MessageRead, ThreadRead
+from api.record.search import index_document
+from api.record.tables import DocumentKind, Message, MessageThread, ThreadKind, ThreadReadMarker
 
 CHARITY_SEES_THREAD: tuple[OfferStatus, ...] = (
     OfferStatus.OFFERED,

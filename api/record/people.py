@@ -27,9 +27,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from api.core.tables import Organisation, Provider, ReferralPersonal, User
 from api.record.redaction import KnownPersonalData, NameIndex, Redactor
 from api.record.tables import Erasure
-from api.tables import Organisation, Provider, ReferralPersonal, User
 
 _PERSONAL = ReferralPersonal.__table__
 

@@ -32,9 +32,17 @@ from sqlalchemy import Engine, create_engine, delete, event, false, func, or_, s
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from api.auth import Principal
-from api.db import Database
-from api.problems import conflict, not_found
+from api.auth.tokens import Principal
+from api.core.db import Database
+from api.core.errors import conflict, not_found
+from api.core.tables import (
+    CLOSED_REFERRAL_STATUSES,
+    IdempotencyKey,
+    Offer,
+    Referral,
+    ReferralPersonal,
+    utcnow,
+)
 from api.record.audit import format_timestamp, record_event
 from api.record.foi import redact_stored_exports
 from api.record.people import known_for_referrals, redactor_for
@@ -51,14 +59,6 @@ from api.record.tables import (
     MessageThread,
     SearchDocument,
     ThreadKind,
-)
-from api.tables import (
-    CLOSED_REFERRAL_STATUSES,
-    IdempotencyKey,
-    Offer,
-    Referral,
-    ReferralPersonal,
-    utcnow,
 )
 
 

@@ -1,7 +1,7 @@
 """Endpoints of the FOI-ready record: threads, FOI search, exports, register, audit, privacy.
 
 Thin: parse, call a service in ``api.record``, shape the response. Loaded by
-``api.main.create_app`` (optional router ``api.record.router``).
+``api.app.create_app`` (optional router ``api.record.router``).
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.auth import DbDep, Principal, require_roles
-from api.problems import invalid
+from api.auth.tokens import DbDep, Principal, require_roles
+from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.core.errors import invalid
+from api.core.schemas import Page
+from api.core.tables import Role
 from api.record import checkpoints, foi, messages, retention
 from api.record.dbrole import role_report
 from api.record.schemas import (
@@ -35,9 +38,6 @@ from api.record.schemas import (
 )
 from api.record.search import SearchFilters, search
 from api.record.tables import DocumentKind
-from api.routers.common import AUTHED, ObjectId, PageNumber, PageSize, problems
-from api.schemas import Page
-from api.tables import Role
 
 router = APIRouter()
 MessageParty = Annotated[Principal, Depends(require_roles(*messages.MESSAGE_ROLES))]

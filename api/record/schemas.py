@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas import Input, json_integer
+from api.core.schemas import Input, json_integer
 
 if TYPE_CHECKING:
     from api.record.checkpoints import AuditVerification, Checkpoint

@@ -1,4 +1,4 @@
-"""Tables of the FOI-ready record, declared on the service's :class:`api.tables.Base`.
+"""Tables of the FOI-ready record, declared on the service's :class:`api.core.tables.Base`.
 
 - ``audit_events``: the append-only, hash-chained log. No personal data by value; the database
   itself refuses UPDATE, DELETE (and on PostgreSQL TRUNCATE) through triggers.
@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.tables import Base, utcnow
+from api.core.tables import Base, utcnow
 
 # --- DDL shared with the Alembic revision -------------------------------------------------
 

@@ -1,5 +1,5 @@
 """Server-rendered pages for caseworkers, charities, planners and FOI officers.
 
 Built on the same service functions as the JSON API (``api.services``, ``api.record``,
-``api.services.scenarios``); the pages only parse forms, call a service, and render.
+``api.scenarios.service``); the pages only parse forms, call a service, and render.
 """

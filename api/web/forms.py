@@ -2,7 +2,7 @@
 
 Each parser keeps what the person typed (to show it again) and returns either a valid body
 or a mapping of field name -> message, in the order the fields appear on the page. The rules
-themselves stay in the schemas (``api.schemas``, ``api.record.schemas``); this module only
+themselves stay in the schemas (``api.core.schemas``, ``api.record.schemas``); this module only
 turns text into typed values and pydantic's complaints into plain words.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api import convert
-from api.problems import ProblemError
+from api.core.errors import ProblemError
+from api.core.schemas import CapacityUpdate, DeclineRequest, ReferralCreate
+from api.match_runs import adapter as convert
 from api.record.schemas import FOIA_IN_FORCE, MAX_ID, ExportCreate, FoiRequestCreate
-from api.schemas import CapacityUpdate, DeclineRequest, ReferralCreate
 from matching.models import DIETARY_TAGS
 
 Errors = dict[str, str]

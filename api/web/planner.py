@@ -1,7 +1,7 @@
 """What-if runs for planners' pages: queue a scenario run, follow it, draw its results.
 
 A run goes through the same service function as ``POST /scenarios``
-(:func:`api.services.scenarios.run_scenarios`) on a background thread, so the page answers
+(:func:`api.scenarios.service.run_scenarios`) on a background thread, so the page answers
 at once and shows progress. Runs are kept in this process's memory (the last
 :data:`KEEP_RUNS`), per council: they are working figures, not part of the record, and are
 gone after a restart. Only aggregates are kept (the service's result has no household).
@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from api.services.scenarios import run_scenarios, validate_spec
+from api.scenarios.service import run_scenarios, validate_spec
 from matching.geo import Gazetteer, data_dir
 from matching.io import InputError, parse_providers, parse_referrals, read_problem
 from matching.models import Problem

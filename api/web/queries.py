@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api import clock, convert, minimise
-from api import repository as repo
-from api.auth import Principal
-from api.db import Database
+from api.auth.tokens import Principal
+from api.core import clock, minimise
+from api.core import repository as repo
+from api.core.db import Database
+from api.core.schemas import ReferralForCharity
+from api.core.tables import MatchRunItem, Offer, Organisation, Provider, Referral
+from api.match_runs import adapter as convert
 from api.record import foi
 from api.record.search import SearchFilters, SearchPage, search
-from api.schemas import ReferralForCharity
-from api.tables import MatchRunItem, Offer, Organisation, Provider, Referral
 from matching.models import Problem
 
 
@@ -93,7 +94,7 @@ def households_for_offers(
     """``{offer id: the household as the charity may see it}`` for the charity's own offers.
 
     The batch form of ``referrals.get_referral`` for a charity's list page (two queries
-    instead of three per offer); every household still goes through ``api.minimise``.
+    instead of three per offer); every household still goes through ``api.core.minimise``.
     Offers at another organisation's sites are left out.
     """
     ids = sorted(set(offer_ids))

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from api.headers import SECURITY_HEADERS as SECURITY_HEADERS
+from api.core.headers import SECURITY_HEADERS
 from api.web.security import Viewer
 
 HERE = Path(__file__).parent

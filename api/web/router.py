@@ -17,20 +17,25 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import UploadFile
 
-from api import clock, throttle
-from api.config import Settings
-from api.db import Database
-from api.problems import ProblemError, validation_problems
+from api.auth import accounts, throttle
+from api.core import clock
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.deps import MAX_ID, MAX_PAGE, ObjectId
+from api.core.errors import ProblemError, validation_problems
+from api.core.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
+from api.core.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
+from api.demo.seed import current_week
+from api.match_runs import service as matching
+from api.offers import service as offers
 from api.record import foi, messages
 from api.record.schemas import FoiRequestUpdate
 from api.record.search import SearchFilters
 from api.record.tables import DocumentKind
-from api.routers.common import MAX_ID, MAX_PAGE, ObjectId
-from api.routers.scenarios import RunId
-from api.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
-from api.seed import current_week
-from api.services import accounts, matching, offers, providers, referrals, scenario_runs
-from api.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
+from api.referrals import service as referrals
+from api.scenarios import runs as scenario_runs
+from api.scenarios.router import RunId
+from api.sites import service as providers
 from api.web import forms, planner, queries
 from api.web.render import HERE, error_page, render
 from api.web.security import (

@@ -23,10 +23,10 @@ import jwt
 from fastapi import Request, Response
 from sqlalchemy import select
 
-from api.auth import Principal
-from api.config import Settings
-from api.db import Database
-from api.tables import Role, User
+from api.auth.tokens import Principal
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.tables import Role, User
 
 SESSION_COOKIE = "fm_session"
 SIGN_IN_COOKIE = "fm_sign_in"

@@ -479,7 +479,7 @@ def monte_carlo_from_spec(
     "uniform", "low": 1.1, "high": 1.4}}}, ...]}``); ``scenario`` names the one to sweep
     (optional when the document has one). Everything is checked against ``base`` first: any
     problem raises :class:`~matching.scenarios.errors.ScenarioError` listing them all
-    (source ``body``; :func:`api.services.scenarios.field_problems` turns it into a 422),
+    (source ``body``; :func:`api.scenarios.service.field_problems` turns it into a 422),
     before anything runs. ``max_time_limit`` caps ``settings.time_limit``;
     ``on_progress(done, total)`` is called after each draw. ``parallel`` and ``scheduler``
     as :func:`matching.scenarios.run_many`. Returns :meth:`MonteCarloSummary.to_dict`.

@@ -10,7 +10,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.db import Database
+from api.core.db import Database
 from api.record.tables import AuditEvent
 
 Client = TestClient | httpx.Client

@@ -14,12 +14,11 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.auth import hash_password, issue_token
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.seed import add_organisation, add_user, current_week
-from api.tables import (
+from api.app import create_app
+from api.auth.tokens import hash_password, issue_token
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.tables import (
     ApiKey,
     Capacity,
     MatchRun,
@@ -34,6 +33,7 @@ from api.tables import (
     Role,
     User,
 )
+from api.demo.seed import add_organisation, add_user, current_week
 
 PASSWORD = "correct horse battery staple"
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-signing"
@@ -94,7 +94,7 @@ def add_site(
     db: Database, organisation_id: int, name: str, parcels: int, *, outcode: str = "LS9"
 ) -> tuple[int, int]:
     """A site in Leeds ``outcode`` with ``parcels`` places this week: (site id, capacity id)."""
-    from api.convert import locate
+    from api.match_runs.adapter import locate
 
     located = locate(outcode)
     assert located is not None
@@ -128,7 +128,7 @@ def add_site(
 
 def parcels_booked(db: Database, capacity_id: int) -> int:
     """How many parcels of a capacity figure are booked now."""
-    from api.tables import Capacity
+    from api.core.tables import Capacity
 
     with db.read() as session:
         capacity = session.get(Capacity, capacity_id)
@@ -147,7 +147,7 @@ def add_referral(
     name: str = "Canary Household",
 ) -> int:
     """An open referral in Leeds ``outcode`` with personal data; returns its id."""
-    from api.convert import locate
+    from api.match_runs.adapter import locate
 
     located = locate(outcode)
     assert located is not None

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.core.tables import Role
 from api.record.tables import AuditEvent
-from api.tables import Role
 from api.web.planner import RUNS
 from tests.api.conftest import World, add_referral, add_site
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.services.scenarios import field_problems, run_scenarios, validate_spec
+from api.scenarios.service import field_problems, run_scenarios, validate_spec
 from matching.io import read_problem
 from matching.models import Problem
 from matching.scenarios import ScenarioError

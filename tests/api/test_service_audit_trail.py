@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import String, select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Role
+from api.demo.seed import current_week
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent, SearchDocument
-from api.seed import current_week
-from api.tables import Role
 from tests.api.conftest import World
 
 CW, CH = Role.CASEWORKER, Role.CHARITY

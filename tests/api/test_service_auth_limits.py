@@ -21,12 +21,12 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-import api.clock
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
+import api.core.clock
+from api.app import create_app
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.tables import Role
 from api.record.audit import verify_chain
-from api.tables import Role
 from tests.api.auth_helpers import api_sign_in, events, page_sign_in
 from tests.api.conftest import PASSWORD, World, free_port
 
@@ -143,9 +143,9 @@ def _later(monkeypatch: pytest.MonkeyPatch, start: datetime, seconds: float) -> 
     """Move the clocks both stores read to ``seconds`` after ``start`` (about now)."""
     import importlib
 
-    monkeypatch.setattr(api.clock, "now", lambda: start + timedelta(seconds=seconds))
+    monkeypatch.setattr(api.core.clock, "now", lambda: start + timedelta(seconds=seconds))
     monkeypatch.setattr(limits.storage.redis, "time", _Clock(seconds))
-    monkeypatch.setattr(importlib.import_module("api.throttle"), "time", _Clock(seconds))
+    monkeypatch.setattr(importlib.import_module("api.auth.throttle"), "time", _Clock(seconds))
 
 
 def test_lock_lasts_until_the_window_passes(
@@ -161,7 +161,7 @@ def test_lock_lasts_until_the_window_passes(
     with _client(settings, db, sign_in_account_failures=3, **store) as client:
         assert [api_sign_in(client, email, WRONG).status_code for _ in range(3)] == [401] * 3
         assert api_sign_in(client, email, PASSWORD).status_code == 429
-        start = api.clock.now()  # after the last counted failure
+        start = api.core.clock.now()  # after the last counted failure
         _later(monkeypatch, start, 890)
         early = api_sign_in(client, email, PASSWORD)
         assert early.status_code == 429

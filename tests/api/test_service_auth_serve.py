@@ -15,9 +15,9 @@ import httpx
 import jwt
 import pytest
 
-from api.db import Database
-from api.seed import add_organisation, add_user
-from api.tables import OrganisationKind, Role
+from api.core.db import Database
+from api.core.tables import OrganisationKind, Role
+from api.demo.seed import add_organisation, add_user
 from tests.api.auth_helpers import api_sign_in, events
 from tests.api.conftest import PASSWORD, TEST_SECRET, free_port
 

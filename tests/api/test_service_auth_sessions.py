@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from api.auth import issue_token
+from api.auth.tokens import issue_token
 from api.cli import app as cli
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Role, User
 from api.record.audit import verify_chain
-from api.tables import Role, User
 from api.web.security import SESSION_COOKIE
 from tests.api.auth_helpers import api_sign_in, csrf, events, page_sign_in
 from tests.api.conftest import PASSWORD, TEST_SECRET, World
@@ -26,7 +26,7 @@ NEW_PASSWORD = "a brand new passphrase for testing"
 
 def _accounts() -> ModuleType:
     """The account service (imported when used, so each test fails on its own)."""
-    from api.services import accounts
+    from api.auth import accounts
 
     return accounts
 
@@ -189,7 +189,7 @@ def test_password_change_ends_earlier_tokens_and_sessions(
 
 def test_a_short_password_is_refused_and_changes_nothing(db: Database, world: World) -> None:
     """A password under 12 characters is refused with what is expected; sessions go on."""
-    from api.problems import ProblemError
+    from api.core.errors import ProblemError
 
     user = _user(world)
     with pytest.raises(ProblemError) as refused:

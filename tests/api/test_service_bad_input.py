@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.db import Database
-from api.headers import SECURITY_HEADERS
-from api.tables import Base, Capacity, Role
+from api.core.db import Database
+from api.core.headers import SECURITY_HEADERS
+from api.core.tables import Base, Capacity, Role
 from tests.api.conftest import World
 from tests.api.test_service_authorization import PUBLIC, RULES, _body, _operations
 

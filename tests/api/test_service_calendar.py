@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from api import clock
-from api.config import Settings
-from api.seed import current_week
-from api.tables import Role
+from api.core import clock
+from api.core.config import Settings
+from api.core.tables import Role
+from api.demo.seed import current_week
 from tests.api.conftest import TEST_SECRET, World
 
 # 00:30 on Monday 1 June 2026 in London (British Summer Time) is still Sunday 31 May in UTC.

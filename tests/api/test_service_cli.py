@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.db import Database
-from api.tables import Capacity, Organisation, Referral, User
+from api.core.db import Database
+from api.core.tables import Capacity, Organisation, Referral, User
 
 
 def test_seed_demo_loads_the_sample_region_and_prints_sign_ins(tmp_path: Path) -> None:

@@ -9,18 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from api.auth import issue_token
-from api.problems import ProblemError
-from api.seed import add_organisation, add_user
-from api.services.matching import book_best_place
-from api.tables import (
-    Capacity,
-    Offer,
-    OrganisationKind,
-    Referral,
-    ReferralPersonal,
-    Role,
-)
+from api.auth.tokens import issue_token
+from api.core.errors import ProblemError
+from api.core.tables import Capacity, Offer, OrganisationKind, Referral, ReferralPersonal, Role
+from api.demo.seed import add_organisation, add_user
+from api.match_runs.service import book_best_place
 from tests.api.conftest import PASSWORD, add_referral, add_site
 
 

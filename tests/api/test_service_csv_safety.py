@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.db import Database
-from api.services.scenarios import run_scenarios
-from api.tables import ReferralPersonal, Role
+from api.core.db import Database
+from api.core.tables import ReferralPersonal, Role
+from api.scenarios.service import run_scenarios
 from api.web import planner
 from matching.csvsafe import FORMULA_TRIGGERS, safe_cell, safe_frame
 from tests.api.conftest import World

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import httpx
 
-from api import clock
-from api.seed import add_organisation, add_user
-from api.tables import OrganisationKind, Role
+from api.core import clock
+from api.core.tables import OrganisationKind, Role
+from api.demo.seed import add_organisation, add_user
 from tests.api.conftest import PASSWORD
 
 

@@ -31,12 +31,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from api import clock
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.schemas import POSTCODE_PATTERN
-from api.tables import Role
+from api.app import create_app
+from api.core import clock
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.schemas import POSTCODE_PATTERN
+from api.core.tables import Role
 from api.web.planner import RUNS
 from tests.api.conftest import TEST_SECRET, World, build_world
 from tests.api.test_service_authorization import PUBLIC, RULES

@@ -12,14 +12,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
 
-from api.auth import Principal
-from api.config import Settings
-from api.db import Database
-from api.problems import ProblemError
-from api.schemas import CapacityUpdate, DeclineRequest, OutcomeRequest
-from api.seed import current_week
-from api.services import matching, offers, providers
-from api.tables import (
+from api.auth.tokens import Principal
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.errors import ProblemError
+from api.core.schemas import CapacityUpdate, DeclineRequest, OutcomeRequest
+from api.core.tables import (
     ACTIVE_OFFER_STATUSES,
     Capacity,
     Offer,
@@ -28,6 +26,10 @@ from api.tables import (
     ReferralStatus,
     Role,
 )
+from api.demo.seed import current_week
+from api.match_runs import service as matching
+from api.offers import service as offers
+from api.sites import service as providers
 from tests.api.conftest import TEST_SECRET, add_referral, build_world
 from tests.conftest import fresh_database
 

@@ -23,10 +23,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from api.db import Database
-from api.headers import SECURITY_HEADERS
-from api.main import MAX_BODY_BYTES
-from api.tables import Role
+from api.app import MAX_BODY_BYTES
+from api.core.db import Database
+from api.core.headers import SECURITY_HEADERS
+from api.core.tables import Role
 from api.web.planner import RUNS
 from api.web.security import SESSION_COOKIE, new_session
 from tests.api.conftest import World

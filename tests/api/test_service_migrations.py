@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic import command
 
-from api.migrate import alembic_config
+from api.core.migrate import alembic_config
 
 
 # SQLite cannot reflect expression indexes (the record's full-text index); Alembic says so.
@@ -17,9 +17,9 @@ def test_migrations_match_the_tables(db_url: str) -> None:
 
 def test_long_engine_descriptions_are_stored(db_url: str) -> None:
     """A match run keeps the engine's full method text, however long (PostgreSQL enforces it)."""
-    from api.db import Database
-    from api.seed import add_organisation
-    from api.tables import MatchRun, OrganisationKind
+    from api.core.db import Database
+    from api.core.tables import MatchRun, OrganisationKind
+    from api.demo.seed import add_organisation
 
     method = "min-cost flow + LP-guided staged MIP (SCIP) on 2 of 371 components " * 3
     db = Database.from_url(db_url)
@@ -62,7 +62,7 @@ def test_record_indexed_before_the_search_vector_upgrade_stays_searchable(db_url
 
     from sqlalchemy import text, update
 
-    from api.db import Database
+    from api.core.db import Database
     from api.record.search import Scope, index_document, search
     from api.record.tables import DocumentKind, SearchDocument
 
@@ -120,9 +120,9 @@ def test_a_database_in_use_goes_down_to_the_first_record_revision_and_back(
     reference), and every reference still resolves afterwards."""
     from sqlalchemy import func, select, text, update
 
-    from api.config import Settings
-    from api.db import Database
-    from api.tables import MatchRun, Offer, Referral
+    from api.core.config import Settings
+    from api.core.db import Database
+    from api.core.tables import MatchRun, Offer, Referral
     from tests.api.conftest import TEST_SECRET, build_world
 
     config = alembic_config(db_url)

@@ -7,9 +7,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from api.db import Database
-from api.seed import current_week
-from api.tables import MatchRun, MatchRunItem, Offer, Referral, ReferralStatus, Role
+from api.core.db import Database
+from api.core.tables import MatchRun, MatchRunItem, Offer, Referral, ReferralStatus, Role
+from api.demo.seed import current_week
 from tests.api.conftest import World, add_referral, parcels_booked
 
 CW, CH = Role.CASEWORKER, Role.CHARITY

@@ -7,11 +7,11 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Offer, OfferStatus, Referral, Role, utcnow
 from api.record.audit import verify_chain
 from api.record.retention import due_for_erasure
 from api.record.tables import AuditEvent
-from api.tables import Offer, OfferStatus, Referral, Role, utcnow
 from tests.api.conftest import World, add_referral, parcels_booked
 
 CW, CH = Role.CASEWORKER, Role.CHARITY

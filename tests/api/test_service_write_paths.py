@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-import api.auth
-from api.auth import principal_from_token
-from api.config import Settings
-from api.db import Database
-from api.problems import ProblemError
+import api.auth.tokens
+from api.auth.tokens import principal_from_token
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.errors import ProblemError
+from api.core.tables import IdempotencyKey, Referral, ReferralPersonal, Role
 from api.record.tables import SearchDocument
-from api.tables import IdempotencyKey, Referral, ReferralPersonal, Role
 from tests.api.conftest import World
 
 BODY: dict[str, Any] = {
@@ -120,8 +120,8 @@ def test_checked_token_still_expires(
     with pytest.raises(ProblemError) as wrong_key:
         principal_from_token(token, other, db)
     assert wrong_key.value.status == 401
-    later = api.auth.time.time() + settings.token_minutes * 60 + 1
-    monkeypatch.setattr(api.auth.time, "time", lambda: later)
+    later = api.auth.tokens.time.time() + settings.token_minutes * 60 + 1
+    monkeypatch.setattr(api.auth.tokens.time, "time", lambda: later)
     with pytest.raises(ProblemError) as expired:
         principal_from_token(token, settings, db)
     assert expired.value.status == 401 and "expired" in expired.value.detail

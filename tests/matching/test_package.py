@@ -80,6 +80,6 @@ def test_engine_has_one_public_entry() -> None:
 def test_dietary_tags_are_one_list() -> None:
     """The tag tuple is read off the ``DietaryTag`` type, so the two cannot drift apart."""
     assert get_args(DietaryTag) == DIETARY_TAGS
-    from api.schemas import DietaryTag as ApiDietaryTag
+    from api.core.schemas import DietaryTag as ApiDietaryTag
 
     assert set(get_args(ApiDietaryTag)) == set(DIETARY_TAGS)

@@ -23,10 +23,10 @@ import httpx
 import pytest
 import uvicorn
 
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.seed import DEMO_PASSWORD, seed_demo
+from api.app import create_app
+from api.core.config import Settings
+from api.core.db import Database
+from api.demo.seed import DEMO_PASSWORD, seed_demo
 from matching.geo import data_dir
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api import clock
+from api.core import clock
 from tests.web.conftest import (
     CASEWORKER,
     FOI_OFFICER,

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from api.convert import locate
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Capacity, Provider
+from api.demo.seed import current_week
 from api.directory.service import import_source
 from api.directory.sources import feed_from_json
-from api.seed import current_week
-from api.tables import Capacity, Provider
+from api.match_runs.adapter import locate
 from tests.api.conftest import World, add_referral
 from tests.api.directory.helpers import food_service, page_of
 

@@ -20,9 +20,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Capacity, Organisation, Provider
 from api.directory.tables import DirectoryOrganisation, DirectorySite
-from api.tables import Capacity, Organisation, Provider
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -11,10 +11,14 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from api import clock
-from api import repository as core
-from api.auth import Principal
-from api.db import Database
+from api.auth.tokens import Principal
+from api.core import clock
+from api.core import repository as core
+from api.core.db import Database
+from api.core.errors import ProblemError
+from api.core.schemas import CapacityUpdate
+from api.core.tables import Capacity, Organisation, OrganisationKind, Provider, Role
+from api.demo.seed import add_organisation, add_user, current_week
 from api.directory.schemas import ImportReport
 from api.directory.service import import_source
 from api.directory.sources import (
@@ -26,13 +30,9 @@ from api.directory.sources import (
 )
 from api.directory.tables import DirectorySite
 from api.directory.vocabulary import vocabulary
-from api.problems import ProblemError
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent
-from api.schemas import CapacityUpdate
-from api.seed import add_organisation, add_user, current_week
-from api.services import providers
-from api.tables import Capacity, Organisation, OrganisationKind, Provider, Role
+from api.sites import service as providers
 from tests.api.directory.helpers import example, food_service, ident, page_of, snapshot, spec_dir
 
 SHEET = (

@@ -11,10 +11,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Role
 from api.directory import ids
 from api.directory.vocabulary import vocabulary
-from api.tables import Role
 from matching.models import DIETARY_TAGS
 from tests.api.conftest import World
 from tests.api.directory.conftest import (

@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from api.config import Settings
-from api.db import Database
+from api.app import create_app
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.tables import Organisation, Provider
 from api.directory.service import import_source
 from api.directory.sources import DirectoryInputError, feed_from_json, read_api
 from api.directory.tables import DirectoryInstallation
-from api.main import create_app
-from api.tables import Organisation, Provider
 from matching.models import DIETARY_TAGS
 from tests.api.conftest import TEST_SECRET, free_port
 from tests.api.directory.conftest import Published

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.db import Database
+from api.core.db import Database
 from api.record.audit import record_event
 from api.record.tables import SQLITE_AUDIT_TRIGGERS
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from api.auth import Principal
-from api.db import Database
+from api.auth.tokens import Principal
+from api.core.db import Database
+from api.core.tables import OrganisationKind, Role
 from api.record import foi, messages
 from api.record.schemas import ExportCreate, FoiRequestCreate
-from api.tables import OrganisationKind, Role
 from tests.api.conftest import World
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from api.db import Database
+from api.core.db import Database
 from api.record.audit import PERSONAL_REFERENCE, record_event, verify_chain
 from api.record.tables import AuditEvent
 from tests.api.record.helpers import append_events, tamper

@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.db import Database
-from api.logs import JsonFormatter
+from api.core.db import Database
+from api.core.logs import JsonFormatter
+from api.core.tables import Role
 from api.record import checkpoints
 from api.record.audit import event_hash, record_event, verify_chain
 from api.record.checkpoints import AnchorConfig, AnchorStatus, CheckpointKind, Signer
 from api.record.tables import AuditEvent
-from api.tables import Role
 from tests.api.conftest import World
 from tests.api.record.helpers import append_events, tamper
 

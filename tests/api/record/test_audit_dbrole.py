@@ -23,16 +23,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app as cli
-from api.config import Settings
-from api.db import Database
-from api.main import create_app
-from api.migrate import alembic_config, upgrade
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.migrate import alembic_config, upgrade
+from api.core.tables import Role
 from api.record import checkpoints
 from api.record.audit import verify_chain
 from api.record.checkpoints import AnchorConfig, AnchorStatus
 from api.record.dbrole import role_report
-from api.tables import Role
 from tests.api.conftest import PASSWORD, TEST_SECRET, World, free_port
 from tests.api.record.helpers import append_events
 from tests.api.record.test_audit_checkpoints import recompute_from

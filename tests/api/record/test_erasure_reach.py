@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import ReferralPersonal, Role
 from api.record.audit import verify_chain
 from api.record.retention import wait_for_purges
 from api.record.tables import AuditEvent, FoiExport
-from api.tables import ReferralPersonal, Role
 from tests.api.conftest import World, add_referral
 
 FOI, CW, PL, ADMIN = Role.FOI_OFFICER, Role.CASEWORKER, Role.PLANNER, Role.ADMIN

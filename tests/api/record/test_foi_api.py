@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Offer, ReferralPersonal, Role
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent, FoiExport
-from api.tables import Offer, ReferralPersonal, Role
 from tests.api.conftest import World, add_referral
 from tests.api.record.canaries import Canary, canary, filler, leaks
 

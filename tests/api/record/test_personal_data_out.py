@@ -11,9 +11,9 @@ import zipfile
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import ReferralPersonal, Role
 from api.record.tables import SearchDocument
-from api.tables import ReferralPersonal, Role
 from tests.api.conftest import World, add_referral
 
 FOI, CW, CH, PL = Role.FOI_OFFICER, Role.CASEWORKER, Role.CHARITY, Role.PLANNER
@@ -160,10 +160,10 @@ def test_staff_names_are_redacted_in_every_thread_kind(
 ) -> None:
     """A member of staff's real name (display name and e-mail) is redacted in a referral thread
     and in an organisation-wide thread alike."""
-    from api.seed import add_user
+    from api.demo.seed import add_user
 
     with db.write() as session:
-        from api.tables import Organisation
+        from api.core.tables import Organisation
 
         org = session.get(Organisation, world.orgs["X"])
         assert org is not None

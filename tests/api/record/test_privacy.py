@@ -11,11 +11,11 @@ from sqlalchemy import select, text, update
 from typer.testing import CliRunner
 
 from api.cli import app as cli
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import Referral, ReferralPersonal, ReferralStatus, Role
 from api.record.audit import verify_chain
 from api.record.retention import months_before, run_retention
 from api.record.tables import AuditEvent, Erasure
-from api.tables import Referral, ReferralPersonal, ReferralStatus, Role
 from tests.api.conftest import World, add_referral
 from tests.api.record.helpers import tamper
 

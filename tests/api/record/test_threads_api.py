@@ -7,10 +7,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.db import Database
+from api.core.db import Database
+from api.core.tables import DeclineReason, Offer, OfferStatus, Role
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent
-from api.tables import DeclineReason, Offer, OfferStatus, Role
 from tests.api.conftest import World
 
 CW, CH, PL = Role.CASEWORKER, Role.CHARITY, Role.PLANNER

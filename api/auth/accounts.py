@@ -1,0 +1,187 @@
+"""People's accounts: signing in under the sign-in limits, ending sessions, deactivating an
+account and setting a password.
+
+The API and the pages sign in through :func:`sign_in`; ``foodmatch users`` and any admin page
+change accounts through the other functions. Ending sessions raises the user's
+``session_version``, which every access token and page session carries: all earlier ones
+stop working at once, in every server process.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from api.auth import throttle
+from api.auth.tokens import Principal, authenticate, hash_password
+from api.core.config import Settings
+from api.core.db import Database
+from api.core.errors import ProblemError
+from api.core.tables import User
+from api.core.trail import actor_label
+from api.record.audit import record_event
+
+log = logging.getLogger("foodmatch.sign_in")
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+
+def sign_in(
+    db: Database, settings: Settings, email: str, password: str, address: str
+) -> User | None:
+    """The active user with this e-mail and password, or ``None``.
+
+    Raises :class:`api.auth.throttle.TooManyAttempts` without checking the password when the
+    account or the client ``address`` has had too many failures lately (even for the right
+    password), and :class:`api.auth.throttle.LimiterUnavailable` when the counts cannot be read.
+    A failure that locks the account or the address is recorded in the audit trail.
+    """
+    reservation = throttle.begin(settings, db, email, address)
+    user = authenticate(db, email, password)
+    if user is not None:
+        throttle.succeeded(settings, db, reservation)
+        return user
+    locked = throttle.failed(settings, db, reservation)
+    if locked:
+        _record_lockouts(db, settings, email, address, reservation, locked)
+    return None
+
+
+def _record_lockouts(
+    db: Database,
+    settings: Settings,
+    email: str,
+    address: str,
+    reservation: throttle.Reservation,
+    locked: list[throttle.Scope],
+) -> None:
+    """One audit event per lock just reached (the client address only as a pseudonym)."""
+    window = settings.sign_in_window_s
+    with db.write() as session:
+        for scope in locked:
+            if scope == "account":
+                row = session.execute(
+                    select(User.id, User.organisation_id).where(User.email == email.strip().lower())
+                ).first()
+                limit = settings.sign_in_account_failures
+                entity_type, entity_id = (
+                    ("user", row.id)
+                    if row is not None
+                    else ("sign_in_account", throttle.pseudonym(reservation.account_key))
+                )
+                organisation_id = None if row is None else row.organisation_id
+            else:
+                limit = settings.sign_in_address_failures
+                entity_type = "client_address"
+                entity_id = throttle.pseudonym(reservation.address_key)
+                organisation_id = None
+            record_event(
+                session,
+                actor_user_id=None,
+                organisation_id=organisation_id,
+                action="sign_in.locked",
+                entity_type=entity_type,
+                entity_id=entity_id,
+                before=None,
+                after={"scope": scope, "failures": limit, "window_seconds": window},
+                actor_label="system",
+            )
+            log.warning(
+                "sign-in locked",
+                extra={
+                    "scope": scope,
+                    "entity_type": entity_type,
+                    "entity_id": str(entity_id),
+                    "client_address": address,
+                    "failures": limit,
+                    "window_seconds": window,
+                },
+            )
+
+
+def find_user(db: Database, email: str) -> User:
+    """The user with this e-mail address (any case); 404 if there is none."""
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise ProblemError(404, f"No user has the e-mail address {email.strip()!r}.")
+    return user
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """End every access token and page session of the user, at once (signing out)."""
+    with db.write() as session:
+        session.execute(
+            update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+        )
+
+
+def set_active(db: Database, user_id: int, active: bool, by: Principal | None = None) -> User:
+    """Deactivate (``active=False``) or reactivate a user, audited.
+
+    Deactivation ends every token and session at once; reactivation does not bring back
+    any from before (the session version only goes up).
+    """
+    with db.write() as session:
+        user = session.get(User, user_id, with_for_update={"of": User})
+        if user is None:
+            raise ProblemError(404, f"No user {user_id}.")
+        if user.is_active == active:
+            return user
+        user.is_active = active
+        user.session_version += 1
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=None if by is None else by.user_id,
+            organisation_id=user.organisation_id,
+            action="user.activated" if active else "user.deactivated",
+            entity_type="user",
+            entity_id=user.id,
+            before={"is_active": not active},
+            after={"is_active": active},
+            actor_label=actor_label(by),
+        )
+        return user
+
+
+def check_password(password: str) -> None:
+    """Refuse (422, saying what is expected) a password too short or too long to keep."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ProblemError(
+            422,
+            f"password: {len(password)} characters; use at least {MIN_PASSWORD_LENGTH} "
+            "(three random words make a strong one).",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ProblemError(422, f"password: at most {MAX_PASSWORD_LENGTH} characters.")
+    if "\x00" in password:
+        raise ProblemError(422, "password: must not contain a NUL character.")
+
+
+def set_password(db: Database, user_id: int, password: str, by: Principal | None = None) -> User:
+    """Give a user a new password, audited (never the password); every earlier token and
+    session of theirs ends at once."""
+    check_password(password)
+    hashed = hash_password(password)
+    with db.write() as session:
+        user = session.get(User, user_id, with_for_update={"of": User})
+        if user is None:
+            raise ProblemError(404, f"No user {user_id}.")
+        user.password_hash = hashed
+        user.session_version += 1
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=None if by is None else by.user_id,
+            organisation_id=user.organisation_id,
+            action="user.password_changed",
+            entity_type="user",
+            entity_id=user.id,
+            before=None,
+            after={"sessions_ended": True},
+            actor_label=actor_label(by),
+        )
+        return user

@@ -1,0 +1,3 @@
+"""What every feature shares: settings, the database, migrations, the clock, errors, logs,
+tables and dependencies.
+"""

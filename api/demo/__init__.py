@@ -1,0 +1,1 @@
+"""The demonstration region: seeds a database with sample organisations, sites and referrals."""

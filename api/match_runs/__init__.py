@@ -1,0 +1,3 @@
+"""Match runs: the engine adapter (database rows to an engine problem, capacity booking) and
+the run service.
+"""

@@ -1,0 +1,1 @@
+"""Referrals: caseworkers submit, read, place and withdraw a household's referral."""

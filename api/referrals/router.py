@@ -1,0 +1,118 @@
+"""Referrals: submit, list, read; and place one now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+
+from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
+from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.core.schemas import (
+    OfferRead,
+    Page,
+    ReferralCreate,
+    ReferralForCharity,
+    ReferralRead,
+    ReferralView,
+    WithdrawRequest,
+)
+from api.core.tables import ReferralStatus, Role
+from api.match_runs import service as matching
+from api.referrals import service as referrals
+
+router = APIRouter(tags=["referrals"])
+Caseworker = Annotated[Principal, Depends(require_roles(Role.CASEWORKER))]
+Reader = Annotated[Principal, Depends(require_roles(Role.CASEWORKER, Role.CHARITY))]
+
+
+@router.post(
+    "/referrals",
+    response_model=ReferralRead,
+    status_code=201,
+    summary="Submit a referral",
+    responses=problems(*AUTHED, 409),
+)
+def create_referral(
+    body: ReferralCreate,
+    principal: Caseworker,
+    db: DbDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Send the same key when retrying: one referral, the first response.",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """A caseworker refers a household. Retries with one ``Idempotency-Key`` store it once."""
+    stored = referrals.create_referral(db, settings, principal, body, idempotency_key)
+    headers = {"Location": f"/referrals/{stored.body['id']}"}
+    if stored.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+
+@router.get(
+    "/referrals",
+    response_model=Page[ReferralView],
+    summary="List referrals you may see",
+    responses=problems(*AUTHED),
+)
+def list_referrals(
+    principal: Reader,
+    db: DbDep,
+    page: PageNumber = 1,
+    size: PageSize = 50,
+    status: Annotated[
+        ReferralStatus | None, Query(description="Only this status (councils only).")
+    ] = None,
+) -> Page[ReferralRead | ReferralForCharity]:
+    """A council's referrals; for a charity, the ones offered to it (minimised)."""
+    return referrals.list_referrals(db, principal, page, size, status)
+
+
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralView,
+    summary="Read a referral",
+    responses=problems(*AUTHED, 404),
+)
+def get_referral(
+    referral_id: ObjectId, principal: Reader, db: DbDep
+) -> ReferralRead | ReferralForCharity:
+    """One referral in your organisation's view (minimised for a charity)."""
+    return referrals.get_referral(db, principal, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/place",
+    response_model=OfferRead,
+    status_code=201,
+    summary="Place a referral now",
+    responses=problems(*AUTHED, 404, 409),
+)
+def place_referral(
+    referral_id: ObjectId, principal: Caseworker, db: DbDep, settings: SettingsDep
+) -> OfferRead:
+    """Book the best feasible place at once; 409 says why none could be booked."""
+    return matching.place_referral(db, settings, principal, referral_id)
+
+
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    response_model=ReferralRead,
+    summary="Withdraw a referral",
+    responses=problems(*AUTHED, 404, 409),
+)
+def withdraw_referral(
+    referral_id: ObjectId, body: WithdrawRequest, principal: Caseworker, db: DbDep
+) -> ReferralRead:
+    """The household no longer needs this referral: it is closed, and a place it held is freed
+    (its offer becomes ``withdrawn``). 409 if it was already fulfilled or withdrawn."""
+    return referrals.withdraw_referral(db, principal, referral_id, body)

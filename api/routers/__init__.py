@@ -1,1 +1,0 @@
-"""HTTP routers, one per resource: parse, call a service, shape the response."""

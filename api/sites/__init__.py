@@ -1,0 +1,1 @@
+"""Sites: a charity's places (providers in the matching contract) and their weekly capacity."""

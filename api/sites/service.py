@@ -1,0 +1,217 @@
+"""A charity's sites and their capacity per period (a new figure supersedes; history kept)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from api.auth.tokens import Principal
+from api.core import clock
+from api.core import repository as repo
+from api.core.db import Database
+from api.core.errors import ProblemError, conflict, invalid, not_found
+from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
+from api.core.tables import (
+    ACTIVE_OFFER_STATUSES,
+    Capacity,
+    Offer,
+    OrganisationKind,
+    Provider,
+    utcnow,
+)
+from api.core.trail import audit
+from api.core.views import capacity_read, provider_read
+from api.match_runs import adapter as convert
+
+
+def _own_provider(provider: Provider | None, principal: Principal, provider_id: int) -> Provider:
+    if provider is None or provider.organisation_id != principal.organisation_id:
+        raise not_found("site", provider_id)
+    return provider
+
+
+def create_provider(db: Database, principal: Principal, body: ProviderCreate) -> ProviderRead:
+    """Add a site to the caller's charity."""
+    if principal.organisation_kind is not OrganisationKind.CHARITY:
+        raise ProblemError(403, "Only a charity adds sites.")
+    located = convert.locate(body.postcode)
+    if located is None:
+        raise invalid("postcode", f"{body.postcode!r} is not a known UK postcode district")
+    latitude, longitude, outcode = located
+    with db.write() as session:
+        provider = Provider(
+            organisation_id=principal.organisation_id,
+            name=body.name,
+            postcode=body.postcode,
+            outcode=outcode,
+            latitude=latitude,
+            longitude=longitude,
+            service_area=";".join(body.service_area),
+            delivery_radius_km=body.delivery_radius_km,
+        )
+        session.add(provider)
+        session.flush()
+        audit(
+            session,
+            principal,
+            action="site.created",
+            entity_type="provider",
+            entity_id=provider.id,
+            after={
+                "name": provider.name,
+                "outcode": provider.outcode,
+                "service_area": provider.service_area,
+                "delivery_radius_km": provider.delivery_radius_km,
+            },
+        )
+        return provider_read(provider, None)
+
+
+def list_providers(db: Database, principal: Principal, page: int, size: int) -> Page[ProviderRead]:
+    """The caller's charity's sites with their live capacity."""
+    with db.read() as session:
+        rows, total = repo.paginate(
+            session, repo.charity_providers(principal.organisation_id), page, size
+        )
+        live = repo.live_capacity(session, [p.id for p in rows], clock.today())
+        items = [provider_read(p, live.get(p.id)) for p in rows]
+    return Page(
+        items=items,
+        total_items=total,
+        total_pages=(total + size - 1) // size,
+        page_number=page,
+        size=size,
+    )
+
+
+def get_provider(db: Database, principal: Principal, provider_id: int) -> ProviderRead:
+    """One of the caller's sites."""
+    with db.read() as session:
+        provider = _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
+        live = repo.live_capacity(session, [provider.id], clock.today())
+        return provider_read(provider, live.get(provider.id))
+
+
+def capacity_history(
+    db: Database, principal: Principal, provider_id: int, page: int, size: int
+) -> Page[CapacityRead]:
+    """Every capacity figure recorded for one of the caller's sites, newest first."""
+    with db.read() as session:
+        _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
+        rows, total = repo.paginate(session, repo.capacity_history(provider_id), page, size)
+        items = [capacity_read(c) for c in rows]
+    return Page(
+        items=items,
+        total_items=total,
+        total_pages=(total + size - 1) // size,
+        page_number=page,
+        size=size,
+    )
+
+
+def _check_not_below_booked(old: Capacity, body: CapacityUpdate) -> None:
+    """Refuse a figure that would leave fewer places than households already hold."""
+    booked = convert.usage_of(old)
+    if body.parcels < booked.parcels:
+        raise conflict(
+            f"parcels: {booked.parcels} places are already offered this period; "
+            f"capacity cannot go below that (asked for {body.parcels}).",
+            reason="below_booked",
+        )
+    if body.people is not None and body.people < booked.people:
+        raise conflict(
+            f"people: offers already cover {booked.people} people this period.",
+            reason="below_booked",
+        )
+    if body.delivery < booked.delivery:
+        raise conflict(
+            f"delivery: {booked.delivery} deliveries are already offered this period.",
+            reason="below_booked",
+        )
+    for tag, used in booked.dietary.items():
+        if used <= 0:
+            continue
+        if tag not in body.dietary:
+            raise conflict(
+                f"dietary.{tag}: {used} offers rely on this stock; keep listing it.",
+                reason="below_booked",
+            )
+        cap = body.dietary[tag]
+        if cap is not None and cap < used:
+            raise conflict(
+                f"dietary.{tag}: {used} offers already use this stock.", reason="below_booked"
+            )
+
+
+def set_capacity(
+    db: Database, principal: Principal, provider_id: int, body: CapacityUpdate
+) -> CapacityRead:
+    """Record a site's capacity for a period; the figure it replaces is kept as history."""
+    with db.write() as session:
+        _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
+        live = repo.live_rows_for_provider(session, provider_id, lock=True)
+        same = [
+            c
+            for c in live
+            if c.period_start == body.period_start and c.period_end == body.period_end
+        ]
+        for other in live:
+            if other in same:
+                continue
+            if other.period_start <= body.period_end and body.period_start <= other.period_end:
+                raise conflict(
+                    f"period_start: the period overlaps the recorded period "
+                    f"{other.period_start}..{other.period_end}; use the same dates to replace "
+                    "it, or a period that does not overlap.",
+                    reason="period_overlap",
+                )
+        old = same[0] if same else None
+        if old is not None:
+            _check_not_below_booked(old, body)
+        capacity = Capacity(
+            provider_id=provider_id,
+            period_start=body.period_start,
+            period_end=body.period_end,
+            parcels=body.parcels,
+            people=body.people,
+            delivery=body.delivery,
+            dietary={str(k): v for k, v in body.dietary.items()},
+            parcels_booked=old.parcels_booked if old else 0,
+            people_booked=old.people_booked if old else 0,
+            delivery_booked=old.delivery_booked if old else 0,
+            dietary_booked=dict(old.dietary_booked) if old else {},
+            created_by_id=principal.user_id,
+        )
+        if old is not None:
+            old.superseded_at = utcnow()
+            session.flush()
+        session.add(capacity)
+        session.flush()
+        if old is not None:
+            session.execute(
+                update(Offer)
+                .where(Offer.capacity_id == old.id, Offer.status.in_(ACTIVE_OFFER_STATUSES))
+                .values(capacity_id=capacity.id)
+                .execution_options(synchronize_session=False)
+            )
+        audit(
+            session,
+            principal,
+            action="capacity.updated" if old is not None else "capacity.set",
+            entity_type="capacity",
+            entity_id=capacity.id,
+            before=None if old is None else _capacity_figures(old),
+            after={"provider_id": provider_id, **_capacity_figures(capacity)},
+        )
+        return capacity_read(capacity)
+
+
+def _capacity_figures(capacity: Capacity) -> dict[str, object]:
+    """What a capacity record says, for the audit trail."""
+    return {
+        "period_start": capacity.period_start.isoformat(),
+        "period_end": capacity.period_end.isoformat(),
+        "parcels": capacity.parcels,
+        "people": capacity.people,
+        "delivery": capacity.delivery,
+        "dietary": dict(capacity.dietary or {}),
+    }
