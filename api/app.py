@@ -103,7 +103,7 @@ class BodyLimitMiddleware:
 
 
 def _problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Document every error response as ``application/problem+json`` with the Problem body."""
+    """Document every error response as ``application/problem+json`` (ProblemDetails)."""
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -119,7 +119,7 @@ def _problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 ):
                     continue
                 response["content"] = {
-                    PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
                 }
                 if int(status) == 422:
                     response["description"] = "Invalid input; `errors` names each field."

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.auth import accounts, keys, throttle
 from api.auth.tokens import DbDep, Principal, SettingsDep, issue_token, require_roles
 from api.core.deps import AUTHED, ObjectId, problems
-from api.core.errors import Problem, ProblemError
+from api.core.errors import ProblemDetails, ProblemError
 from api.core.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, WhoAmI
 from api.core.tables import Role
 
@@ -22,7 +22,7 @@ Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 
 TOO_MANY: dict[int | str, dict[str, Any]] = {
     429: {
-        "model": Problem,
+        "model": ProblemDetails,
         "description": (
             "Too many failed sign-ins for this e-mail address or from this client address; "
             "nothing was checked. Wait the `Retry-After` seconds."

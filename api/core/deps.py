@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
-from api.core.errors import Problem
+from api.core.errors import ProblemDetails
 
 _DESCRIPTIONS = {
     400: "The request could not be parsed (e.g. a body that is not JSON).",
@@ -22,7 +22,7 @@ _DESCRIPTIONS = {
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for problem+json responses with these status codes."""
-    return {code: {"model": Problem, "description": _DESCRIPTIONS[code]} for code in codes}
+    return {code: {"model": ProblemDetails, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
 AUTHED = (400, 401, 403, 422, 503)

@@ -49,7 +49,7 @@ class FieldProblem(BaseModel):
     message: str = Field(description="What was wrong and what was expected.")
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """An RFC 9457 problem-details body."""
 
     type: str = Field(description="A URI naming the kind of problem.")
@@ -119,7 +119,7 @@ def problem_response(
 ) -> JSONResponse:
     """Build the problem+json response for ``status``."""
     title = _TITLES.get(status, "Error")
-    body = Problem(
+    body = ProblemDetails(
         type=PROBLEM_BASE + (kind or title.lower().replace(" ", "-")),
         title=title,
         status=status,

@@ -8,7 +8,7 @@ charity gets (:class:`ReferralForCharity`), built only by ``api.core.minimise``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -24,20 +24,10 @@ from pydantic import (
 
 from api.core.tables import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
 from matching.geo import Gazetteer
+from matching.models import DietaryTag
 
 T = TypeVar("T")
 
-DietaryTag = Literal[
-    "halal",
-    "kosher",
-    "vegetarian",
-    "vegan",
-    "gluten_free",
-    "dairy_free",
-    "nut_free",
-    "diabetic",
-    "baby",
-]
 UrgencyName = Literal["emergency", "urgent", "standard"]
 ModeName = Literal["collect", "deliver"]
 OutcomeName = Literal["collected", "delivered", "no_show"]
@@ -152,6 +142,17 @@ class Page(BaseModel, Generic[T]):
     total_pages: int = Field(ge=0)
     page_number: int = Field(ge=1)
     size: int = Field(ge=1)
+
+    @classmethod
+    def of(cls, items: Sequence[T], total: int, page: int, size: int) -> Page[T]:
+        """The envelope of ``items``, page ``page`` of ``size``, out of ``total`` in all."""
+        return cls(
+            items=list(items),
+            total_items=total,
+            total_pages=(total + size - 1) // size,
+            page_number=page,
+            size=size,
+        )
 
 
 class TokenRead(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from api.auth.tokens import DbDep, Principal, require_roles
 from api.core.deps import AUTHED, problems
-from api.core.errors import FieldProblem, Problem, ProblemError
+from api.core.errors import FieldProblem, ProblemDetails, ProblemError
 from api.core.schemas import POSTCODE_PATTERN
 from api.core.tables import Role
 from api.directory import schemas as s
@@ -178,7 +178,7 @@ def get_taxonomy_term(id: UUID) -> s.TaxonomyTerm:
     response_model=s.ImportReport,
     summary="Import a directory feed or spreadsheet",
     responses=problems(*AUTHED, 409)
-    | {413: {"model": Problem, "description": "The file is larger than 1 MiB."}},
+    | {413: {"model": ProblemDetails, "description": "The file is larger than 1 MiB."}},
 )
 def import_directory(
     principal: Admin,

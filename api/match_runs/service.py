@@ -345,10 +345,4 @@ def list_match_runs(
             session, repo.council_match_runs(principal.organisation_id), page, size
         )
         items = [match_run_summary(r) for r in rows]
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)

@@ -46,13 +46,7 @@ def list_offers(
             query = repo.council_offers(principal.organisation_id, status)
         rows, total = repo.paginate(session, query, page, size)
         items = [offer_read(o) for o in rows]
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)
 
 
 def get_offer(db: Database, principal: Principal, offer_id: int) -> OfferRead:

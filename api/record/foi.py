@@ -139,13 +139,7 @@ def list_requests(
         rows = session.scalars(
             query.order_by(FoiRequest.due_on, FoiRequest.id).offset((page - 1) * size).limit(size)
         ).all()
-        return Page(
-            items=[_request_read(session, r, today) for r in rows],
-            total_items=total,
-            total_pages=(total + size - 1) // size,
-            page_number=page,
-            size=size,
-        )
+        return Page.of([_request_read(session, r, today) for r in rows], total, page, size)
 
 
 def update_request(

@@ -143,13 +143,7 @@ def _page_of_messages(
     items = [
         _message_read(m, by_id[m.thread_id], principal, markers.get(m.thread_id, 0)) for m in rows
     ]
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)
 
 
 def _referral_threads(
@@ -229,13 +223,7 @@ def list_threads(db: Database, principal: Principal, page: int, size: int) -> Pa
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         threads = list(session.scalars(query.offset((page - 1) * size).limit(size)).all())
         unread = _unread_counts(session, principal.user_id, [t.id for t in threads])
-        return Page(
-            items=[_thread_read(t, unread[t.id]) for t in threads],
-            total_items=total,
-            total_pages=(total + size - 1) // size,
-            page_number=page,
-            size=size,
-        )
+        return Page.of([_thread_read(t, unread[t.id]) for t in threads], total, page, size)
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -239,12 +239,11 @@ def foi_search(
         result = search(
             session, query=q, scope=foi.scope_of(principal), filters=filters, page=page, size=size
         )
-    return Page(
-        items=[SearchHitRead.model_validate(hit, from_attributes=True) for hit in result.items],
-        total_items=result.total_items,
-        total_pages=(result.total_items + size - 1) // size,
-        page_number=page,
-        size=size,
+    return Page.of(
+        [SearchHitRead.model_validate(hit, from_attributes=True) for hit in result.items],
+        result.total_items,
+        page,
+        size,
     )
 
 

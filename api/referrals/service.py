@@ -211,13 +211,7 @@ def list_referrals(
             )
             offers_by_ref = repo.offers_for_referrals(session, [r.id for r in referrals])
             items.extend(referral_read(r, r.personal, offers_by_ref.get(r.id)) for r in referrals)
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)
 
 
 def get_referral(

@@ -74,13 +74,7 @@ def list_providers(db: Database, principal: Principal, page: int, size: int) -> 
         )
         live = repo.live_capacity(session, [p.id for p in rows], clock.today())
         items = [provider_read(p, live.get(p.id)) for p in rows]
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)
 
 
 def get_provider(db: Database, principal: Principal, provider_id: int) -> ProviderRead:
@@ -99,13 +93,7 @@ def capacity_history(
         _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
         rows, total = repo.paginate(session, repo.capacity_history(provider_id), page, size)
         items = [capacity_read(c) for c in rows]
-    return Page(
-        items=items,
-        total_items=total,
-        total_pages=(total + size - 1) // size,
-        page_number=page,
-        size=size,
-    )
+    return Page.of(items, total, page, size)
 
 
 def _check_not_below_booked(old: Capacity, body: CapacityUpdate) -> None:
