@@ -248,7 +248,7 @@ def hot_path(url: str, transactions: int, workdir: Path, rounds: int) -> dict[st
     from api.auth.tokens import issue_token
     from api.core.config import Settings
     from api.core.db import Database
-    from api.core.tables import OrganisationKind, Role
+    from api.core.vocabulary import OrganisationKind, Role
     from api.demo.seed import add_organisation, add_user
     from api.record import checkpoints
     from api.record.audit import record_event

@@ -42,7 +42,7 @@ from api.auth.tokens import hash_password, issue_token
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.migrate import upgrade
-from api.core.tables import OrganisationKind, Role
+from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -121,7 +121,8 @@ def _place_some(db: Database, settings: Settings, count: int) -> int:
     from sqlalchemy import select
 
     from api.core.errors import ProblemError
-    from api.core.tables import Referral, ReferralStatus
+    from api.core.tables import Referral
+    from api.core.vocabulary import ReferralStatus
     from api.match_runs.service import place
 
     with db.read() as session:
@@ -161,7 +162,8 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
         from sqlalchemy import select
 
         from api.auth.tokens import Principal
-        from api.core.tables import Organisation, OrganisationKind, Role, User
+        from api.core.tables import Organisation, User
+        from api.core.vocabulary import OrganisationKind, Role
 
         with db.read() as session:
             user = session.scalar(select(User).where(User.email == "caseworker@leeds.demo"))

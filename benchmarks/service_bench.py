@@ -43,7 +43,8 @@ from api.core import clock
 from api.core import repository as repo
 from api.core.db import Database
 from api.core.migrate import upgrade
-from api.core.tables import Organisation, Referral, ReferralStatus
+from api.core.tables import Organisation, Referral
+from api.core.vocabulary import ReferralStatus
 from api.demo.seed import DEMO_PASSWORD, seed_demo
 from api.match_runs import adapter as convert
 from benchmarks.generate import write_bench

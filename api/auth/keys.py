@@ -8,8 +8,9 @@ from api.auth.tokens import Principal, new_api_key
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, not_found
 from api.core.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from api.core.tables import ApiKey, OrganisationKind, Role, utcnow
+from api.core.tables import ApiKey, utcnow
 from api.core.views import api_key_read
+from api.core.vocabulary import OrganisationKind, Role
 
 _ROLES_BY_KIND = {
     OrganisationKind.COUNCIL: {Role.CASEWORKER, Role.PLANNER, Role.FOI_OFFICER},

@@ -12,7 +12,7 @@ from api.auth.tokens import DbDep, Principal, SettingsDep, issue_token, require_
 from api.core.deps import AUTHED, ObjectId, problems
 from api.core.errors import ProblemDetails, ProblemError
 from api.core.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, WhoAmI
-from api.core.tables import Role
+from api.core.vocabulary import Role
 
 router = APIRouter(tags=["auth"])
 ANY_ROLE = tuple(Role)

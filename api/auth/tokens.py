@@ -28,7 +28,8 @@ from sqlalchemy import select
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError
-from api.core.tables import ApiKey, Organisation, OrganisationKind, Role, User
+from api.core.tables import ApiKey, Organisation, User
+from api.core.vocabulary import OrganisationKind, Role
 
 JWT_ALGORITHM = "HS256"
 API_KEY_HEADER = "X-API-Key"

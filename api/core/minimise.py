@@ -8,7 +8,8 @@ accepted the offer, and only if the household consented to share them.
 from __future__ import annotations
 
 from api.core.schemas import PersonalDetails, ReferralForCharity
-from api.core.tables import Offer, OfferStatus, Referral, ReferralPersonal
+from api.core.tables import Offer, Referral, ReferralPersonal
+from api.core.vocabulary import OfferStatus
 
 CONTACT_VISIBLE_STATUSES = frozenset(
     {OfferStatus.ACCEPTED, OfferStatus.COLLECTED, OfferStatus.DELIVERED}

@@ -15,17 +15,8 @@ from typing import TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.core.tables import (
-    ACTIVE_OFFER_STATUSES,
-    Capacity,
-    MatchRun,
-    MatchRunItem,
-    Offer,
-    OfferStatus,
-    Provider,
-    Referral,
-    ReferralStatus,
-)
+from api.core.tables import Capacity, MatchRun, MatchRunItem, Offer, Provider, Referral
+from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OfferStatus, ReferralStatus
 
 R = TypeVar("R")
 

@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.core.tables import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
+from api.core.vocabulary import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
 from matching.geo import Gazetteer
 from matching.models import DietaryTag
 

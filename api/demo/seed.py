@@ -16,17 +16,8 @@ from sqlalchemy.orm import Session
 from api.auth.tokens import hash_password
 from api.core import clock
 from api.core.db import Database
-from api.core.tables import (
-    Capacity,
-    Organisation,
-    OrganisationKind,
-    Provider,
-    Referral,
-    ReferralPersonal,
-    ReferralStatus,
-    Role,
-    User,
-)
+from api.core.tables import Capacity, Organisation, Provider, Referral, ReferralPersonal, User
+from api.core.vocabulary import OrganisationKind, ReferralStatus, Role
 from api.match_runs import adapter as convert
 from matching.io import read_providers, read_referrals
 from matching.models import Referral as ReferralModel

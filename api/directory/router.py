@@ -11,7 +11,7 @@ from api.auth.tokens import DbDep, Principal, require_roles
 from api.core.deps import AUTHED, problems
 from api.core.errors import FieldProblem, ProblemDetails, ProblemError
 from api.core.schemas import POSTCODE_PATTERN
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.directory import schemas as s
 from api.directory import service
 from api.directory.sources import DirectoryInputError, read_bytes

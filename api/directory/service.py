@@ -25,17 +25,9 @@ from api.core import clock
 from api.core import repository as core
 from api.core.db import Database
 from api.core.errors import ProblemError, invalid
-from api.core.tables import (
-    ACTIVE_OFFER_STATUSES,
-    Capacity,
-    Offer,
-    Organisation,
-    OrganisationKind,
-    Provider,
-    Role,
-    utcnow,
-)
+from api.core.tables import Capacity, Offer, Organisation, Provider, utcnow
 from api.core.trail import audit
+from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind, Role
 from api.demo.seed import current_week
 from api.directory import ids, mapping
 from api.directory import repository as repo

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends
 from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
 from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
 from api.core.schemas import MatchRunCreate, MatchRunRead, MatchRunSummary, Page
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.match_runs import service as matching
 
 router = APIRouter(tags=["match runs"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
 from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
 from api.core.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
-from api.core.tables import OfferStatus, Role
+from api.core.vocabulary import OfferStatus, Role
 from api.offers import service as offers
 
 router = APIRouter(tags=["offers"])

@@ -33,7 +33,7 @@ from api.core import clock
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import Page
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record.audit import record_event
 from api.record.people import known_for_referrals, redactor_for
 from api.record.redaction import KnownPersonalData, Redactor

@@ -18,16 +18,8 @@ from api.auth.tokens import Principal
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import Page
-from api.core.tables import (
-    Offer,
-    OfferStatus,
-    Organisation,
-    OrganisationKind,
-    Provider,
-    Referral,
-    Role,
-    utcnow,
-)
+from api.core.tables import Offer, Organisation, Provider, Referral, utcnow
+from api.core.vocabulary import OfferStatus, OrganisationKind, Role
 from api.record.audit import record_event
 from api.record.people import known_for_referrals
 from api.record.redaction import NOTHING_KNOWN

@@ -35,14 +35,8 @@ from sqlalchemy.pool import NullPool
 from api.auth.tokens import Principal
 from api.core.db import Database
 from api.core.errors import conflict, not_found
-from api.core.tables import (
-    CLOSED_REFERRAL_STATUSES,
-    IdempotencyKey,
-    Offer,
-    Referral,
-    ReferralPersonal,
-    utcnow,
-)
+from api.core.tables import IdempotencyKey, Offer, Referral, ReferralPersonal, utcnow
+from api.core.vocabulary import CLOSED_REFERRAL_STATUSES
 from api.record.audit import format_timestamp, record_event
 from api.record.foi import redact_stored_exports
 from api.record.people import known_for_referrals, redactor_for

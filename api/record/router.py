@@ -14,7 +14,7 @@ from api.auth.tokens import DbDep, Principal, require_roles
 from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
 from api.core.errors import invalid
 from api.core.schemas import Page
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record import checkpoints, foi, messages, retention
 from api.record.dbrole import role_report
 from api.record.schemas import (

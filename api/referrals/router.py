@@ -18,7 +18,7 @@ from api.core.schemas import (
     ReferralView,
     WithdrawRequest,
 )
-from api.core.tables import ReferralStatus, Role
+from api.core.vocabulary import ReferralStatus, Role
 from api.match_runs import service as matching
 from api.referrals import service as referrals
 

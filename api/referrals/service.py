@@ -19,18 +19,15 @@ from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead, WithdrawRequest
-from api.core.tables import (
-    CLOSED_REFERRAL_STATUSES,
-    IdempotencyKey,
-    OfferStatus,
-    OrganisationKind,
-    Referral,
-    ReferralPersonal,
-    ReferralStatus,
-    utcnow,
-)
+from api.core.tables import IdempotencyKey, Referral, ReferralPersonal, utcnow
 from api.core.trail import audit
 from api.core.views import referral_read
+from api.core.vocabulary import (
+    CLOSED_REFERRAL_STATUSES,
+    OfferStatus,
+    OrganisationKind,
+    ReferralStatus,
+)
 from api.match_runs import adapter as convert
 
 CREATE_OPERATION = "POST /referrals"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from api.auth.tokens import DbDep, Principal, require_roles
 from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
 from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.sites import service as providers
 
 router = APIRouter(tags=["providers"])

@@ -10,16 +10,10 @@ from api.core import repository as repo
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
-from api.core.tables import (
-    ACTIVE_OFFER_STATUSES,
-    Capacity,
-    Offer,
-    OrganisationKind,
-    Provider,
-    utcnow,
-)
+from api.core.tables import Capacity, Offer, Provider, utcnow
 from api.core.trail import audit
 from api.core.views import capacity_read, provider_read
+from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind
 from api.match_runs import adapter as convert
 
 

@@ -24,7 +24,7 @@ from api.core.db import Database
 from api.core.deps import MAX_ID, MAX_PAGE, ObjectId
 from api.core.errors import ProblemError, validation_problems
 from api.core.schemas import OutcomeRequest, ReferralRead, WithdrawRequest
-from api.core.tables import OfferStatus, ReferralStatus, Role, WithdrawalReason
+from api.core.vocabulary import OfferStatus, ReferralStatus, Role, WithdrawalReason
 from api.demo.seed import current_week
 from api.match_runs import service as matching
 from api.offers import service as offers

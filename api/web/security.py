@@ -26,7 +26,8 @@ from sqlalchemy import select
 from api.auth.tokens import Principal
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.tables import Role, User
+from api.core.tables import User
+from api.core.vocabulary import Role
 
 SESSION_COOKIE = "fm_session"
 SIGN_IN_COOKIE = "fm_sign_in"

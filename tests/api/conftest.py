@@ -23,16 +23,13 @@ from api.core.tables import (
     Capacity,
     MatchRun,
     Offer,
-    OfferStatus,
     Organisation,
-    OrganisationKind,
     Provider,
     Referral,
     ReferralPersonal,
-    ReferralStatus,
-    Role,
     User,
 )
+from api.core.vocabulary import OfferStatus, OrganisationKind, ReferralStatus, Role
 from api.demo.seed import add_organisation, add_user, current_week
 
 PASSWORD = "correct horse battery staple"

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record.tables import AuditEvent
 from api.web.planner import RUNS
 from tests.api.conftest import World, add_referral, add_site

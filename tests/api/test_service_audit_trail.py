@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import String, select
 
 from api.core.db import Database
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.demo.seed import current_week
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent, SearchDocument

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from fastapi.testclient import TestClient
 
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from tests.api.conftest import PASSWORD, TEST_SECRET, World
 
 

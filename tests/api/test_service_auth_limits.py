@@ -25,7 +25,7 @@ import api.core.clock
 from api.app import create_app
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from tests.api.auth_helpers import api_sign_in, events, page_sign_in
 from tests.api.conftest import PASSWORD, World, free_port

@@ -16,7 +16,7 @@ import jwt
 import pytest
 
 from api.core.db import Database
-from api.core.tables import OrganisationKind, Role
+from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
 from tests.api.auth_helpers import api_sign_in, events
 from tests.api.conftest import PASSWORD, TEST_SECRET, free_port

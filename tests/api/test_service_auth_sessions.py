@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from api.auth.tokens import issue_token
 from api.cli import app as cli
 from api.core.db import Database
-from api.core.tables import Role, User
+from api.core.tables import User
+from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from api.web.security import SESSION_COOKIE
 from tests.api.auth_helpers import api_sign_in, csrf, events, page_sign_in

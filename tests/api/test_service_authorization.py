@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from tests.api.conftest import World
 
 PUBLIC = "public"

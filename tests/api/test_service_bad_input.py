@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from api.core.db import Database
 from api.core.headers import SECURITY_HEADERS
-from api.core.tables import Base, Capacity, Role
+from api.core.tables import Base, Capacity
+from api.core.vocabulary import Role
 from tests.api.conftest import World
 from tests.api.test_service_authorization import PUBLIC, RULES, _body, _operations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from tests.api.conftest import World, add_referral
 
 

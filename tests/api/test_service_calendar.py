@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from api.core import clock
 from api.core.config import Settings
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.demo.seed import current_week
 from tests.api.conftest import TEST_SECRET, World
 

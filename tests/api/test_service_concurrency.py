@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from api.auth.tokens import issue_token
 from api.core.errors import ProblemError
-from api.core.tables import Capacity, Offer, OrganisationKind, Referral, ReferralPersonal, Role
+from api.core.tables import Capacity, Offer, Referral, ReferralPersonal
+from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
 from api.match_runs.service import book_best_place
 from tests.api.conftest import PASSWORD, add_referral, add_site

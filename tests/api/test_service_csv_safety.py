@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.core.db import Database
-from api.core.tables import ReferralPersonal, Role
+from api.core.tables import ReferralPersonal
+from api.core.vocabulary import Role
 from api.scenarios.service import run_scenarios
 from api.web import planner
 from matching.csvsafe import FORMULA_TRIGGERS, safe_cell, safe_frame

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 
 from api.core import clock
-from api.core.tables import OrganisationKind, Role
+from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
 from tests.api.conftest import PASSWORD
 

@@ -36,7 +36,7 @@ from api.core import clock
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.schemas import POSTCODE_PATTERN
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.web.planner import RUNS
 from tests.api.conftest import TEST_SECRET, World, build_world
 from tests.api.test_service_authorization import PUBLIC, RULES

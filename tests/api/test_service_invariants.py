@@ -17,15 +17,8 @@ from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError
 from api.core.schemas import CapacityUpdate, DeclineRequest, OutcomeRequest
-from api.core.tables import (
-    ACTIVE_OFFER_STATUSES,
-    Capacity,
-    Offer,
-    OrganisationKind,
-    Referral,
-    ReferralStatus,
-    Role,
-)
+from api.core.tables import Capacity, Offer, Referral
+from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind, ReferralStatus, Role
 from api.demo.seed import current_week
 from api.match_runs import service as matching
 from api.offers import service as offers

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from api.app import MAX_BODY_BYTES
 from api.core.db import Database
 from api.core.headers import SECURITY_HEADERS
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.web.planner import RUNS
 from api.web.security import SESSION_COOKIE, new_session
 from tests.api.conftest import World

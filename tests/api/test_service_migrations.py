@@ -18,7 +18,8 @@ def test_migrations_match_the_tables(db_url: str) -> None:
 def test_long_engine_descriptions_are_stored(db_url: str) -> None:
     """A match run keeps the engine's full method text, however long (PostgreSQL enforces it)."""
     from api.core.db import Database
-    from api.core.tables import MatchRun, OrganisationKind
+    from api.core.tables import MatchRun
+    from api.core.vocabulary import OrganisationKind
     from api.demo.seed import add_organisation
 
     method = "min-cost flow + LP-guided staged MIP (SCIP) on 2 of 371 components " * 3

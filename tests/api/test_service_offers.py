@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from api.core.db import Database
-from api.core.tables import MatchRun, MatchRunItem, Offer, Referral, ReferralStatus, Role
+from api.core.tables import MatchRun, MatchRunItem, Offer, Referral
+from api.core.vocabulary import ReferralStatus, Role
 from api.demo.seed import current_week
 from tests.api.conftest import World, add_referral, parcels_booked
 

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.core.db import Database
-from api.core.tables import Offer, OfferStatus, Referral, Role, utcnow
+from api.core.tables import Offer, Referral, utcnow
+from api.core.vocabulary import OfferStatus, Role
 from api.record.audit import verify_chain
 from api.record.retention import due_for_erasure
 from api.record.tables import AuditEvent

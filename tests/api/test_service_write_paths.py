@@ -13,7 +13,8 @@ from api.auth.tokens import principal_from_token
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError
-from api.core.tables import IdempotencyKey, Referral, ReferralPersonal, Role
+from api.core.tables import IdempotencyKey, Referral, ReferralPersonal
+from api.core.vocabulary import Role
 from api.record.tables import SearchDocument
 from tests.api.conftest import World
 

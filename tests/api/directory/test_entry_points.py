@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from api.core.db import Database
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from tests.api.conftest import World
 from tests.api.directory.helpers import food_service, page_of, snapshot, spec_dir, write_json
 

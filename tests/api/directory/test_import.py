@@ -17,7 +17,8 @@ from api.core import repository as core
 from api.core.db import Database
 from api.core.errors import ProblemError
 from api.core.schemas import CapacityUpdate
-from api.core.tables import Capacity, Organisation, OrganisationKind, Provider, Role
+from api.core.tables import Capacity, Organisation, Provider
+from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user, current_week
 from api.directory.schemas import ImportReport
 from api.directory.service import import_source

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from api.core.db import Database
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.directory import ids
 from api.directory.vocabulary import vocabulary
 from matching.models import DIETARY_TAGS

@@ -11,7 +11,7 @@ from datetime import date
 
 from api.auth.tokens import Principal
 from api.core.db import Database
-from api.core.tables import OrganisationKind, Role
+from api.core.vocabulary import OrganisationKind, Role
 from api.record import foi, messages
 from api.record.schemas import ExportCreate, FoiRequestCreate
 from tests.api.conftest import World

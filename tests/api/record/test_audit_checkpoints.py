@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from api.core.db import Database
 from api.core.logs import JsonFormatter
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record import checkpoints
 from api.record.audit import event_hash, record_event, verify_chain
 from api.record.checkpoints import AnchorConfig, AnchorStatus, CheckpointKind, Signer

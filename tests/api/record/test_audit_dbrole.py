@@ -28,7 +28,7 @@ from api.cli import app as cli
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.migrate import alembic_config, upgrade
-from api.core.tables import Role
+from api.core.vocabulary import Role
 from api.record import checkpoints
 from api.record.audit import verify_chain
 from api.record.checkpoints import AnchorConfig, AnchorStatus

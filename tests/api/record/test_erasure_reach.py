@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.core.db import Database
-from api.core.tables import ReferralPersonal, Role
+from api.core.tables import ReferralPersonal
+from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from api.record.retention import wait_for_purges
 from api.record.tables import AuditEvent, FoiExport

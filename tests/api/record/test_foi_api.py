@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from api.core.db import Database
-from api.core.tables import Offer, ReferralPersonal, Role
+from api.core.tables import Offer, ReferralPersonal
+from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent, FoiExport
 from tests.api.conftest import World, add_referral

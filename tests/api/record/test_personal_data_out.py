@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.core.db import Database
-from api.core.tables import ReferralPersonal, Role
+from api.core.tables import ReferralPersonal
+from api.core.vocabulary import Role
 from api.record.tables import SearchDocument
 from tests.api.conftest import World, add_referral
 

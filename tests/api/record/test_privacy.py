@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.core.db import Database
-from api.core.tables import Referral, ReferralPersonal, ReferralStatus, Role
+from api.core.tables import Referral, ReferralPersonal
+from api.core.vocabulary import ReferralStatus, Role
 from api.record.audit import verify_chain
 from api.record.retention import months_before, run_retention
 from api.record.tables import AuditEvent, Erasure

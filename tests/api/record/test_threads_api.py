@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.core.db import Database
-from api.core.tables import DeclineReason, Offer, OfferStatus, Role
+from api.core.tables import Offer
+from api.core.vocabulary import DeclineReason, OfferStatus, Role
 from api.record.audit import verify_chain
 from api.record.tables import AuditEvent
 from tests.api.conftest import World
