@@ -15,7 +15,7 @@ from api.record.tables import AuditEvent
 from api.web.planner import RUNS
 from tests.api.conftest import World, add_referral, add_site
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "data" / "sample"
 POLL_SECONDS = 120.0
 

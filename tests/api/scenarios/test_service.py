@@ -12,7 +12,7 @@ from matching.io import read_problem
 from matching.models import Problem
 from matching.scenarios import ScenarioError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from api.core.tables import User
 from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from api.web.security import SESSION_COOKIE
-from tests.api.auth_helpers import api_sign_in, csrf, events, page_sign_in
+from tests.api.auth.helpers import api_sign_in, csrf, events, page_sign_in
 from tests.api.conftest import PASSWORD, TEST_SECRET, World
 
 BODY = {"household_size": 2, "urgency": "urgent", "postcode": "LS9 7AB", "consent_to_share": True}

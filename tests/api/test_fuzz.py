@@ -15,8 +15,8 @@ positive. A what-if request has more such rules
 base, CSV text that parses): its scenarios are renamed, combined only with earlier ones, pointed
 at the seeded sites, and uploaded CSVs become a small valid pair. A directory query's well-formed
 postcode becomes a real one (and a ``proximity`` gets one), and a directory upload's file a small
-valid ORUK feed. Each rule has its own test, in tests/api/test_service_bad_input.py,
-tests/api/record/test_foi_api.py, tests/api/test_scenario_api.py and tests/api/directory.
+valid ORUK feed. Each rule has its own test, in tests/api/core/test_bad_input.py,
+tests/api/record/test_foi_api.py, tests/api/scenarios/test_api.py and tests/api/directory.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from api.core.db import Database
 from api.core.schemas import POSTCODE_PATTERN
 from api.core.vocabulary import Role
 from api.web.planner import RUNS
+from tests.api.auth.test_authorization import PUBLIC, RULES
 from tests.api.conftest import TEST_SECRET, World, build_world
-from tests.api.test_service_authorization import PUBLIC, RULES
 from tests.conftest import BACKENDS, fresh_database
 
 WELL_FORMED_POSTCODE = re.compile(POSTCODE_PATTERN.removeprefix("^").removesuffix("$"))

@@ -14,7 +14,7 @@ from api.cli import app
 from matching.scenarios import PLANNING_EXTRA, SCHEDULER_ENV, runner
 from tests.matching.scenarios.cluster import dask_cluster, free_port, task_prefixes
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCENARIOS = """
 [base]
 referrals = "data/referrals.csv"

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from tests.conftest import PG_ADMIN_URL
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _closed_port() -> int:

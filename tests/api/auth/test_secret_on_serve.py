@@ -18,7 +18,7 @@ import pytest
 from api.core.db import Database
 from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
-from tests.api.auth_helpers import api_sign_in, events
+from tests.api.auth.helpers import api_sign_in, events
 from tests.api.conftest import PASSWORD, TEST_SECRET, free_port
 
 OLD_DEFAULT = "change-me-in-production-this-is-only-for-local-use"

@@ -30,7 +30,7 @@ from api.core.vocabulary import Role
 from api.web.planner import RUNS
 from api.web.security import SESSION_COOKIE, new_session
 from tests.api.conftest import World
-from tests.api.test_service_bad_input import _snapshot
+from tests.api.core.test_bad_input import _snapshot
 
 REFERRAL = {
     "household_size": 2,

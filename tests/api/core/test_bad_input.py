@@ -13,8 +13,8 @@ from api.core.db import Database
 from api.core.headers import SECURITY_HEADERS
 from api.core.tables import Base, Capacity
 from api.core.vocabulary import Role
+from tests.api.auth.test_authorization import PUBLIC, RULES, _body, _operations
 from tests.api.conftest import World
-from tests.api.test_service_authorization import PUBLIC, RULES, _body, _operations
 
 WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 PREFERENCE = ("caseworker", "charity", "planner", "admin", "foi_officer")

@@ -27,7 +27,7 @@ from api.core.config import Settings
 from api.core.db import Database
 from api.core.vocabulary import Role
 from api.record.audit import verify_chain
-from tests.api.auth_helpers import api_sign_in, events, page_sign_in
+from tests.api.auth.helpers import api_sign_in, events, page_sign_in
 from tests.api.conftest import PASSWORD, World, free_port
 
 REDIS_URL = os.environ.get("FOODMATCH_TEST_REDIS", "redis://127.0.0.1:6379/0")

@@ -99,7 +99,7 @@ OWN_OTHER = {
 }
 # Parameters whose objects the seeded world does not hold yet: only roles and missing
 # credentials are checked for them (the record's own tests cover its objects; scenario runs
-# live in memory and tests/api/test_scenario_api.py covers another council's 404).
+# live in memory and tests/api/scenarios/test_api.py covers another council's 404).
 UNSEEDED = {"thread_id", "export_id", "request_id", "scenario_id"}
 
 

@@ -1,0 +1,1 @@
+"""Tests of sign-in, tokens, sessions, throttling and who may do what."""

@@ -1,0 +1,1 @@
+"""Tests of the foodmatch command line (service, database and what-if commands)."""

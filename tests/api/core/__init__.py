@@ -1,0 +1,1 @@
+"""Tests of what every feature shares: settings, errors, limits, migrations, the clock."""

@@ -1,0 +1,1 @@
+"""Tests of referrals: withdrawal and what it gives back."""

@@ -1,0 +1,1 @@
+"""Tests of what-if planning in the service: the API and the scenario service."""
