@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, dbrole, directory, matchcmd, sample, scenario, server, users
+from api.commands import audit, directory, matchcmd, sample, scenario, server, users
 
 app = typer.Typer(
     name="foodmatch",
@@ -25,7 +25,6 @@ server.register(app)
 audit.register(app)
 directory.register(app)
 users.register(app)
-dbrole.register(app)
 
 
 def main() -> None:

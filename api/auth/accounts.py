@@ -19,8 +19,8 @@ from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError
 from api.core.tables import User
-from api.core.trail import actor_label
 from api.record.audit import record_event
+from api.record.trail import actor_label
 
 log = logging.getLogger("foodmatch.sign_in")
 

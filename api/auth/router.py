@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import accounts, keys, throttle
-from api.auth.tokens import DbDep, Principal, SettingsDep, issue_token, require_roles
-from api.core.deps import AUTHED, ObjectId, problems
+from api.auth.tokens import Principal, issue_token, require_roles
+from api.core.deps import AUTHED, DbDep, ObjectId, SettingsDep, problems
 from api.core.errors import ProblemDetails, ProblemError
 from api.core.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, TokenRead, WhoAmI
 from api.core.vocabulary import Role

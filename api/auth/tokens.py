@@ -20,13 +20,14 @@ from typing import Annotated, Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy import select
 
 from api.core.config import Settings
 from api.core.db import Database
+from api.core.deps import DbDep, SettingsDep
 from api.core.errors import ProblemError
 from api.core.tables import ApiKey, Organisation, User
 from api.core.vocabulary import OrganisationKind, Role
@@ -268,22 +269,6 @@ def principal_from_api_key(db: Database, key: str) -> Principal:
         role=api_key.role,
         api_key_id=api_key.id,
     )
-
-
-async def get_db(request: Request) -> Database:
-    """The application's database (set up by ``create_app``)."""
-    db: Database = request.app.state.db
-    return db
-
-
-async def get_app_settings(request: Request) -> Settings:
-    """The application's settings (set up by ``create_app``)."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-DbDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def current_principal(

@@ -120,10 +120,3 @@ def audit_guard(url: str, *, allow: bool) -> None:
     if problems and not allow:
         typer.echo("(--insecure-audit serves anyway: for development only)", err=True)
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    """Add `db create-role` to the `db` group."""
-    from api.commands.server import db_app
-
-    db_app.command("create-role")(create_role)

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from api.commands import dbrole
+
 
 def _sample(name: str) -> Path:
     """A file of the shipped sample region (``data/sample``)."""
@@ -139,9 +141,7 @@ def serve(
     _upgrade(url)
     if demo:
         _print_sign_ins(_seed(url, _sample("referrals.csv"), _sample("providers.csv")))
-    from api.commands.dbrole import audit_guard
-
-    audit_guard(url, allow=demo or insecure_audit)
+    dbrole.audit_guard(url, allow=demo or insecure_audit)
     typer.echo(f"foodmatch listening on http://{host}:{port} (docs at /docs)")
     os.environ.setdefault("DATABASE_URL", url)
     uvicorn.run(
@@ -158,6 +158,7 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `serve` and the `db` group to the CLI."""
+    """Add `serve` and the `db` group (upgrade, seed-demo, create-role) to the CLI."""
     app.command("serve")(serve)
+    db_app.command("create-role")(dbrole.create_role)
     app.add_typer(db_app, name="db")

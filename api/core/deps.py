@@ -1,12 +1,15 @@
-"""Shared router pieces: documented problem responses and pagination parameters."""
+"""Shared router pieces: the database and settings dependencies, documented problem responses
+and the bounds of ids and pages."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query, Request
 from pydantic import BeforeValidator
 
+from api.core.config import Settings
+from api.core.db import Database
 from api.core.errors import ProblemDetails
 
 _DESCRIPTIONS = {
@@ -53,3 +56,19 @@ ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="The object's id."),
 """Ids are parsed and bounded before any handler runs: a value outside them is a 422 for the
 API and a 404 page for the pages, never a lookup (``99999999999999999999`` would overflow the
 database's integer)."""
+
+
+async def get_db(request: Request) -> Database:
+    """The application's database (set up by ``create_app``)."""
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_app_settings(request: Request) -> Settings:
+    """The application's settings (set up by ``create_app``)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

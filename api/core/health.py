@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.auth.tokens import DbDep
+from api.core.deps import DbDep
 from api.core.schemas import Health
 
 router = APIRouter(tags=["health"])

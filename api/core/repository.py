@@ -1,4 +1,9 @@
-"""Every query the service makes. Functions take a Session and never commit.
+"""The queries of the matching features: referrals, offers, sites and their capacity, match runs.
+
+Functions take a Session and never commit. The record (``api.record``: threads, audit, FOI,
+retention), the directory import (``api.directory.repository``) and accounts
+(``api.auth``) keep their own queries beside their own tables; routers and pages make none
+(``tests/test_boundaries.py`` checks that).
 
 ``lock=True`` adds ``FOR UPDATE`` (PostgreSQL row locks; SQLite ignores it and relies on the
 ``BEGIN IMMEDIATE`` write lock taken by ``Database.write``).

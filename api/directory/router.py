@@ -7,8 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
-from api.auth.tokens import DbDep, Principal, require_roles
-from api.core.deps import AUTHED, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, problems
 from api.core.errors import FieldProblem, ProblemDetails, ProblemError
 from api.core.schemas import POSTCODE_PATTERN
 from api.core.vocabulary import Role

@@ -26,7 +26,6 @@ from api.core import repository as core
 from api.core.db import Database
 from api.core.errors import ProblemError, invalid
 from api.core.tables import Capacity, Offer, Organisation, Provider, utcnow
-from api.core.trail import audit
 from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind, Role
 from api.demo.seed import current_week
 from api.directory import ids, mapping
@@ -42,6 +41,7 @@ from api.directory.tables import (
 )
 from api.directory.vocabulary import FOOD_DELIVERY, FOOD_PARCEL, vocabulary
 from api.match_runs import adapter as convert
+from api.record.trail import audit
 from matching.geo import Gazetteer, great_circle_km, postcode_area
 
 T = TypeVar("T")

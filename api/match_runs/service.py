@@ -22,11 +22,11 @@ from api.core.db import Database
 from api.core.errors import ProblemError, conflict, not_found
 from api.core.schemas import MatchRunRead, MatchRunSummary, OfferRead, Page
 from api.core.tables import MatchRun, MatchRunItem, Offer, Referral
-from api.core.trail import audit
 from api.core.views import match_run_read, match_run_summary, offer_read
 from api.core.vocabulary import OfferStatus, OrganisationKind, ReferralStatus
 from api.match_runs import adapter as convert
 from api.record.indexing import index_match_run
+from api.record.trail import audit
 
 log = logging.getLogger("foodmatch.matching")
 PLACE_ATTEMPTS = 4

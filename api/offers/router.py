@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
-from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, SettingsDep, problems
 from api.core.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
 from api.core.vocabulary import OfferStatus, Role
 from api.offers import service as offers

@@ -18,11 +18,11 @@ from api.core.db import Database
 from api.core.errors import conflict, not_found
 from api.core.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
 from api.core.tables import Offer, Provider, Referral
-from api.core.trail import audit
 from api.core.views import offer_read
 from api.core.vocabulary import OfferStatus, OrganisationKind, ReferralStatus
 from api.match_runs import adapter as convert
 from api.match_runs.service import rematch
+from api.record.trail import audit
 
 
 def _visible(session: Session, offer: Offer | None, principal: Principal) -> bool:

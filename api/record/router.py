@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from api.auth.tokens import DbDep, Principal, require_roles
-from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, problems
 from api.core.errors import invalid
 from api.core.schemas import Page
 from api.core.vocabulary import Role

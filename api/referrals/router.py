@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
 
-from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
-from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, SettingsDep, problems
 from api.core.schemas import (
     OfferRead,
     Page,

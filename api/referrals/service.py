@@ -20,7 +20,6 @@ from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead, WithdrawRequest
 from api.core.tables import IdempotencyKey, Referral, ReferralPersonal, utcnow
-from api.core.trail import audit
 from api.core.views import referral_read
 from api.core.vocabulary import (
     CLOSED_REFERRAL_STATUSES,
@@ -29,6 +28,7 @@ from api.core.vocabulary import (
     ReferralStatus,
 )
 from api.match_runs import adapter as convert
+from api.record.trail import audit
 
 CREATE_OPERATION = "POST /referrals"
 _INSERT_REFERRAL = insert(cast(Table, Referral.__table__)).returning(

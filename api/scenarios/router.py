@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Response
 
-from api.auth.tokens import DbDep, Principal, SettingsDep, require_roles
-from api.core.deps import AUTHED, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, SettingsDep, problems
 from api.core.vocabulary import Role
 from api.scenarios import runs as scenario_runs
 from api.scenarios.schemas import RUN_ID_PATTERN, ScenarioRunCreate, ScenarioRunRead

@@ -19,9 +19,9 @@ from api.core import repository as repo
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import FieldProblem, ProblemError, not_found
-from api.core.trail import audit
 from api.core.vocabulary import OrganisationKind
 from api.match_runs import adapter as convert
+from api.record.trail import audit
 from api.scenarios.schemas import (
     ScenarioProgress,
     ScenarioResult,

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from api.auth.tokens import DbDep, Principal, require_roles
-from api.core.deps import AUTHED, ObjectId, PageNumber, PageSize, problems
+from api.auth.tokens import Principal, require_roles
+from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, problems
 from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
 from api.core.vocabulary import Role
 from api.sites import service as providers

@@ -11,10 +11,10 @@ from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
 from api.core.tables import Capacity, Offer, Provider, utcnow
-from api.core.trail import audit
 from api.core.views import capacity_read, provider_read
 from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind
 from api.match_runs import adapter as convert
+from api.record.trail import audit
 
 
 def _own_provider(provider: Provider | None, principal: Principal, provider_id: int) -> Provider:
