@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck bench serve wheel-check clean
+.PHONY: demo test test-fast lint typecheck bench serve wheel-check clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The unit tier: no server, database or browser; runs in well under a minute.
+FAST_TESTS := tests/matching tests/test_boundaries.py tests/api/record/test_redaction.py \
+	tests/api/record/test_redaction_policy.py tests/api/record/test_redaction_quality.py \
+	tests/api/record/test_workdays.py
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not slow and not postgres and not browser" $(FAST_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
