@@ -168,3 +168,17 @@ def test_deferred_imports_count(tmp_path: Path) -> None:
 def test_no_import_cycles() -> None:
     """No module of matching/ reaches itself through its imports."""
     assert cycles(import_graph()) == []
+
+
+MAX_LINES = 600
+"""A module longer than this is doing more than one job."""
+
+
+def test_no_module_is_too_long() -> None:
+    """Every module of matching/ stays within :data:`MAX_LINES` lines."""
+    long = {
+        name: length
+        for name, path in all_modules().items()
+        if (length := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
