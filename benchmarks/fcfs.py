@@ -14,10 +14,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks.summary import assignment_of, check, result_summary, write_json
+from benchmarks.summary import assignment_of, check, write_json
 from matching.baseline import first_come_first_served
 from matching.candidates import candidate_pairs
 from matching.io import read_problem
+from matching.report import run_summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = check(problem, assignment_of(result))
     # Pair counts for the report (computed again here, outside the timed run).
     candidates = candidate_pairs(problem)
-    summary = result_summary(
+    summary = run_summary(
         result,
         problem,
         {

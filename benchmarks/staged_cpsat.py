@@ -2,7 +2,7 @@
 
 This is the naive design the engine improves on, kept so the benchmark table can show
 what the engine's formulation buys. One boolean per feasible referral-provider pair (the
-same pairs the engine sees, from :func:`matching.geo.candidate_pairs`), and per provider
+same pairs the engine sees, from :func:`matching.candidates.candidate_pairs`), and per provider
 the contract's rows: parcels, people, deliveries and each dietary limit. The lexicographic
 objective is solved the textbook way, one stage at a time:
 

@@ -1,8 +1,9 @@
 """Shared helpers for the benchmark runners: a summary in the CLI's JSON shape, and a checker.
 
 The engine's ``foodmatch match --summary-json`` writes ``status``, ``matched`` (per tier),
-``total_distance_km``, ``seconds`` and ``timings``; the baseline and the staged CP-SAT runners
-write the same keys so ``benchmarks.run`` can tabulate all three alike. :func:`check` holds
+``total_distance_km``, ``seconds`` and ``timings`` (:func:`matching.report.run_summary`); the
+baseline and the staged CP-SAT runners write the same keys so ``benchmarks.run`` can
+tabulate all three alike. :func:`check` holds
 any assignment to the contract independently of the code that produced it (distances are
 recomputed here, limits re-counted), so a method cannot look good by breaking a rule.
 """
@@ -18,19 +19,9 @@ from typing import Any
 
 from matching.geo import distance_km, postcode_area
 from matching.models import MatchResult, Mode, Problem, Provider, Referral
-from matching.report import run_summary
 
 Assignment = Mapping[str, tuple[str, Mode] | None]
 """referral_id -> (provider_id, mode), or None when unmatched."""
-
-
-def result_summary(
-    result: MatchResult, problem: Problem, extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """A MatchResult as the CLI's summary JSON keys (plus ``extra``)."""
-    summary = run_summary(result, problem)
-    summary.update(extra or {})
-    return summary
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from matching.geo import Spherical, chord, great_circle, postcode_area, spherical, unit_vectors
+from matching.geo import EARTH_RADIUS_KM, Spherical, great_circle, postcode_area, spherical
 from matching.models import Problem, Reason, dietary_mask
 
 IntArray = npt.NDArray[np.int64]
@@ -80,6 +80,7 @@ class Candidates:
 
     @property
     def feasible(self) -> BoolArray:
+        """Per pair, whether the contract allows it."""
         return np.asarray(self.status == PairStatus.FEASIBLE)
 
     def access(self) -> npt.NDArray[np.int8]:
@@ -138,7 +139,7 @@ def candidate_pairs(problem: Problem) -> Candidates:
     )
     q_lat, q_lon, q_travel = r_lat[asker], r_lon[asker], travel[asker]
     q_deliver = needs_delivery[asker]
-    q_xyz, p_xyz = unit_vectors(q_lat, q_lon), unit_vectors(p_lat, p_lon)
+    q_xyz, p_xyz = _unit_vectors(q_lat, q_lon), _unit_vectors(p_lat, p_lon)
 
     q_parts: list[IntArray] = []
     p_parts: list[IntArray] = []
@@ -146,7 +147,7 @@ def candidate_pairs(problem: Problem) -> Candidates:
     collect = np.flatnonzero(~q_deliver)
     if collect.size:
         hits = cKDTree(p_xyz).query_ball_point(
-            q_xyz[collect], chord(q_travel[collect]), return_sorted=False
+            q_xyz[collect], _chord(q_travel[collect]), return_sorted=False
         )
         lengths, flat = _flatten(hits)
         q_parts.append(np.repeat(collect, lengths))
@@ -155,7 +156,7 @@ def candidate_pairs(problem: Problem) -> Candidates:
     deliver_q, deliver_p = np.flatnonzero(q_deliver), np.flatnonzero(delivers)
     if deliver_q.size and deliver_p.size:
         found = cKDTree(q_xyz[deliver_q]).query_ball_point(
-            p_xyz[deliver_p], chord(radius[deliver_p]), return_sorted=False
+            p_xyz[deliver_p], _chord(radius[deliver_p]), return_sorted=False
         )
         lengths, flat = _flatten(found)
         q_parts.append(deliver_q[flat])
@@ -233,6 +234,18 @@ def _copy_out(
         np.take(c_status, pair, out=status[lo:hi], mode="clip")
         np.take(needs_delivery, ref[lo:hi], out=deliver[lo:hi], mode="clip")
     return Candidates(ref, prov, dist, deliver, status, n)
+
+
+def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Points as unit vectors in 3-D, where a k-d tree finds everything within a chord."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
+
+
+def _chord(radius_km: FloatArray) -> FloatArray:
+    """Chord length on the unit sphere for a great-circle radius, padded against rounding."""
+    angle = np.minimum(np.asarray(radius_km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
+    return np.asarray(2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-12, dtype=np.float64)
 
 
 def _in_reach(
@@ -316,6 +329,7 @@ def _pair_order(
 
 
 def _no_candidates(n: int) -> Candidates:
+    """No pair at all for ``n`` referrals."""
     none = np.zeros(0, dtype=np.int64)
     return Candidates(none, none, np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, np.int8), n)
 

@@ -10,7 +10,7 @@ true of the final answer, which ``tests/matching/test_explain.py`` checks claim 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ from matching.models import (
     Mode,
     Problem,
     Reason,
+    Referral,
     Urgency,
 )
 
@@ -100,10 +101,12 @@ class Usage:
 
 
 def _ordered(tags: frozenset[str] | set[str]) -> tuple[str, ...]:
+    """The tags in the contract's order of dietary tags."""
     return tuple(t for t in DIETARY_TAGS if t in tags)
 
 
 def _words(tags: tuple[str, ...]) -> str:
+    """Tags as written in a sentence: ``gluten-free and halal``."""
     return " and ".join(t.replace("_", "-") for t in tags)
 
 
@@ -159,6 +162,131 @@ def _plan(candidates: Candidates, chosen: IntArray) -> _Plan:
     return _Plan(access, count, at, shown, considered, first.clip(0, last))
 
 
+@dataclass(frozen=True)
+class _Named:
+    """The candidate values the explanations read, as Python values (the array work done).
+
+    ``prov``, ``status``, ``deliver`` and ``km`` hold the named pairs (``MAX_LISTED`` slots
+    per referral, as :attr:`_Plan.at`), ``head`` the providers of each referral's nearest
+    pairs (as :attr:`_Plan.first`), ``pick_*`` the chosen pair of each referral.
+    """
+
+    prov: list[int]
+    status: list[int]
+    deliver: list[bool]
+    km: list[float]
+    head: list[int]
+    pick_prov: list[int]
+    pick_km: list[float]
+    pick_deliver: list[bool]
+
+    @classmethod
+    def of(cls, candidates: Candidates, chosen: IntArray, plan: _Plan) -> _Named:
+        """Gather the values of the pairs ``plan`` names and of the chosen pairs."""
+        pick = np.where(chosen >= 0, chosen, 0)
+        return cls(
+            prov=_values(candidates.prov, plan.at),
+            status=_values(candidates.status, plan.at),
+            deliver=_values(candidates.deliver, plan.at),
+            km=_values(candidates.distance_km, plan.at),
+            head=_values(candidates.prov, plan.first),
+            pick_prov=_values(candidates.prov, pick),
+            pick_km=_values(candidates.distance_km, pick),
+            pick_deliver=_values(candidates.deliver, pick),
+        )
+
+
+_LimitsKey = tuple[int, bool, int, frozenset[str]]
+
+
+@dataclass
+class _Writer:
+    """Turns the planned pairs of each referral into its claims, sentence and :class:`Match`."""
+
+    problem: Problem
+    usage: Usage
+    chosen: IntArray
+    plan: _Plan
+    named: _Named
+    proven: bool
+    ids: list[str] = field(init=False)
+    names: dict[str, str] = field(init=False)
+    cache: dict[_LimitsKey, tuple[tuple[Limit, ...], tuple[str, ...]]] = field(init=False)
+    """Limits depend on the site, the mode and the household's size and needs only."""
+
+    def __post_init__(self) -> None:
+        """Index the providers once for every referral."""
+        self.ids = [p.provider_id for p in self.problem.providers]
+        self.names = {p.provider_id: p.name for p in self.problem.providers}
+        self.cache = {}
+
+    def claims(self, i: int) -> list[Claim]:
+        """What the explanation of referral ``i`` says about each site it names."""
+        referral, providers, named = self.problem.referrals[i], self.problem.providers, self.named
+        base = MAX_LISTED * i
+        claims: list[Claim] = []
+        for k in range(base, base + int(self.plan.shown[i])):
+            j, state = named.prov[k], named.status[k]
+            if state == PairStatus.LACKS_DIET:
+                missing = _ordered(set(referral.dietary) - set(providers[j].dietary))
+                claims.append(Claim(self.ids[j], named.km[k], (Limit.LACKS_TAGS,), missing))
+            elif state == PairStatus.OUT_OF_AREA:
+                why = Limit.OUT_OF_AREA if referral.outcode else Limit.NO_POSTCODE
+                claims.append(Claim(self.ids[j], named.km[k], (why,)))
+            else:
+                key = (j, named.deliver[k], referral.household_size, referral.dietary)
+                if key not in self.cache:
+                    self.cache[key] = self.usage.limits(self.problem, j, i, named.deliver[k])
+                limits, stocks = self.cache[key]
+                held = None if self.chosen[i] >= 0 else _BY_RANK.get(int(self.usage.top_rank[j]))
+                claims.append(
+                    Claim(self.ids[j], named.km[k], limits or (Limit.ROOM,), stocks, held)
+                )
+        return claims
+
+    def match(self, i: int) -> Match:
+        """Referral ``i``'s :class:`Match`, with its reason and explanation."""
+        referral, named = self.problem.referrals[i], self.named
+        claims = self.claims(i)
+        base = MAX_LISTED * i
+        considered = tuple(
+            self.ids[j] for j in named.head[base : base + int(self.plan.considered[i])]
+        )
+        count = int(self.plan.count[i])
+        if self.chosen[i] >= 0:
+            j = named.pick_prov[i]
+            deliver = bool(named.pick_deliver[i])
+            text = _matched_text(
+                self.names[self.ids[j]],
+                named.pick_km[i],
+                deliver,
+                referral,
+                claims,
+                count,
+                self.names,
+                self.proven,
+            )
+            return Match(
+                referral_id=referral.referral_id,
+                reason=Reason.MATCHED,
+                provider_id=self.ids[j],
+                mode=Mode.DELIVER if deliver else Mode.COLLECT,
+                distance_km=round(named.pick_km[i], 3),
+                explanation=text,
+                considered=considered,
+                claims=tuple(claims),
+            )
+        access = Access(int(self.plan.access[i]))
+        text = _unmatched_text(access, referral, claims, count, self.names, self.proven)
+        return Match(
+            referral_id=referral.referral_id,
+            reason=access.reason,
+            explanation=text,
+            considered=considered,
+            claims=tuple(claims),
+        )
+
+
 def explain(
     problem: Problem,
     candidates: Candidates,
@@ -171,77 +299,15 @@ def explain(
 
     An explanation names at most :data:`MAX_LISTED` providers and counts the rest. ``proven``
     says whether the answer is proven best (else a named site may still have had room).
+    The pairs to name are found for every referral at once (:func:`_plan`, arrays); the
+    sentences are then written referral by referral (:class:`_Writer`).
     """
-    referrals, providers = problem.referrals, problem.providers
-    if not referrals:
+    if not problem.referrals:
         return []
     chosen = np.asarray(chosen_pair, dtype=np.int64)
     plan = _plan(candidates, chosen)
-    at_prov, at_status, at_deliver, at_km = (
-        _values(a, plan.at)
-        for a in (candidates.prov, candidates.status, candidates.deliver, candidates.distance_km)
-    )
-    head_prov = _values(candidates.prov, plan.first)
-    pick = np.where(chosen >= 0, chosen, 0)
-    pick_prov, pick_km, pick_deliver = (
-        _values(a, pick) for a in (candidates.prov, candidates.distance_km, candidates.deliver)
-    )
-    ids = [p.provider_id for p in providers]
-    names = {p.provider_id: p.name for p in providers}
-    cache: dict[tuple[int, bool, int, frozenset[str]], tuple[tuple[Limit, ...], tuple[str, ...]]]
-    cache = {}  # limits depend on the site, the mode and the household's size and needs only
-    matches: list[Match] = []
-    for i, referral in enumerate(referrals):
-        base = MAX_LISTED * i
-        claims: list[Claim] = []
-        for k in range(base, base + int(plan.shown[i])):
-            j, state = at_prov[k], at_status[k]
-            if state == PairStatus.LACKS_DIET:
-                missing = _ordered(set(referral.dietary) - set(providers[j].dietary))
-                claims.append(Claim(ids[j], at_km[k], (Limit.LACKS_TAGS,), missing))
-            elif state == PairStatus.OUT_OF_AREA:
-                why = Limit.OUT_OF_AREA if referral.outcode else Limit.NO_POSTCODE
-                claims.append(Claim(ids[j], at_km[k], (why,)))
-            else:
-                key = (j, at_deliver[k], referral.household_size, referral.dietary)
-                if key not in cache:
-                    cache[key] = usage.limits(problem, j, i, at_deliver[k])
-                limits, stocks = cache[key]
-                held = None if chosen[i] >= 0 else _BY_RANK.get(int(usage.top_rank[j]))
-                claims.append(Claim(ids[j], at_km[k], limits or (Limit.ROOM,), stocks, held))
-        considered = tuple(ids[j] for j in head_prov[base : base + int(plan.considered[i])])
-        count = int(plan.count[i])
-        if chosen[i] >= 0:
-            j = pick_prov[i]
-            deliver = bool(pick_deliver[i])
-            text = _matched_text(
-                names[ids[j]], pick_km[i], deliver, referral, claims, count, names, proven
-            )
-            matches.append(
-                Match(
-                    referral_id=referral.referral_id,
-                    reason=Reason.MATCHED,
-                    provider_id=ids[j],
-                    mode=Mode.DELIVER if deliver else Mode.COLLECT,
-                    distance_km=round(pick_km[i], 3),
-                    explanation=text,
-                    considered=considered,
-                    claims=tuple(claims),
-                )
-            )
-            continue
-        access = Access(int(plan.access[i]))
-        text = _unmatched_text(access, referral, claims, count, names, proven)
-        matches.append(
-            Match(
-                referral_id=referral.referral_id,
-                reason=access.reason,
-                explanation=text,
-                considered=considered,
-                claims=tuple(claims),
-            )
-        )
-    return matches
+    writer = _Writer(problem, usage, chosen, plan, _Named.of(candidates, chosen, plan), proven)
+    return [writer.match(i) for i in range(len(problem.referrals))]
 
 
 def _limit_words(claim: Claim, size: int, proven: bool) -> str:
@@ -272,12 +338,13 @@ def _matched_text(
     site: str,
     distance: float,
     deliver: bool,
-    referral: Any,
+    referral: Referral,
     claims: list[Claim],
     count: int,
     names: dict[str, str],
     proven: bool,
 ) -> str:
+    """The explanation of a match at ``site``, naming the nearer sites ``claims`` are about."""
     head = f"{site}, {_km(distance)}" + (" (delivered)" if deliver else "")
     tags = _ordered(referral.dietary)
     stock = f" with {_words(tags)} stock" if tags else ""
@@ -294,12 +361,13 @@ def _matched_text(
 
 def _unmatched_text(
     access: Access,
-    referral: Any,
+    referral: Referral,
     claims: list[Claim],
     count: int,
     names: dict[str, str],
     proven: bool,
 ) -> str:
+    """The explanation of an unmatched referral, from its access and the sites it names."""
     if access is Access.NONE_IN_REACH:
         if referral.needs_delivery:
             return "No provider delivers to this location."

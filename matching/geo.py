@@ -1,8 +1,8 @@
 """Where things are: offline postcode geocoding and great-circle distance.
 
 Postcodes are geocoded to their district (outward code) centroid from the shipped table
-``data/uk-postcode-outcodes.csv`` — no network. The distance helpers work on whole arrays;
-:mod:`matching.candidates` uses them to decide who may go where.
+``data/uk-postcode-outcodes.csv`` — no network. The distance helpers work on whole arrays.
+Who may go where (reach, dietary tags, service areas) is decided in :mod:`matching.candidates`.
 """
 
 from __future__ import annotations
@@ -165,14 +165,3 @@ def great_circle(a: Spherical, b: Spherical) -> FloatArray:
     num = np.sqrt((cos2 * sin_dl) ** 2 + (cos1 * sin2 - sin1 * cos2 * cos_dl) ** 2)
     den = sin1 * sin2 + cos1 * cos2 * cos_dl
     return np.asarray(EARTH_RADIUS_KM * np.arctan2(num, den), dtype=np.float64)
-
-
-def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)))
-
-
-def chord(radius_km: FloatArray) -> FloatArray:
-    """Chord length on the unit sphere for a great-circle radius, padded against rounding."""
-    angle = np.minimum(np.asarray(radius_km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
-    return np.asarray(2.0 * np.sin(angle / 2.0) * (1.0 + 1e-9) + 1e-12, dtype=np.float64)

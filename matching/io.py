@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from matching.errors import ContractError, ContractProblem
 from matching.geo import Gazetteer, is_service_area_entry, split_postcode
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: `foodmatch match` never needs it
@@ -67,34 +68,19 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class InputProblem:
-    """One thing wrong with an input: where it is and what was expected."""
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        return f"{', '.join(where)}: {self.message}"
+class InputProblem(ContractProblem):
+    """One thing wrong with a contract CSV: file, 1-based row (header = 1), column, message."""
 
 
-class InputError(ValueError):
-    """Bad input: every problem found, so a user can fix them all in one pass."""
+class InputError(ContractError):
+    """Bad contract CSVs: every problem found, so a user can fix them all in one pass."""
 
     subject = "the input"
-    """What the heading names ("3 problems in the input:"); subclasses name their kind."""
+    problems: tuple[InputProblem, ...]
 
     def __init__(self, problems: Sequence[InputProblem]) -> None:
-        self.problems: tuple[InputProblem, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in {self.subject}:"
-        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+        """Hold ``problems`` and read as a heading followed by one line per problem."""
+        super().__init__(problems)
 
 
 class _Row:

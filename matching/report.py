@@ -14,13 +14,17 @@ if TYPE_CHECKING:  # pandas is imported where frames are made: `foodmatch match`
 _UNMATCHED = [r for r in Reason if r is not Reason.MATCHED]
 
 
-def run_summary(result: MatchResult, problem: Problem) -> dict[str, Any]:
+def run_summary(
+    result: MatchResult, problem: Problem, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A run's summary as JSON-able data: what ``foodmatch match --summary-json`` writes.
 
-    ``seconds`` is the engine's own time here; the command line replaces it with the whole
-    run's (reading and writing too) and keeps the engine's as ``solve_seconds``.
+    ``seconds`` is the engine's own time here; a caller that timed more (reading and writing
+    too) gives the whole run's in ``extra``, and the engine's stays as ``solve_seconds``.
+    ``extra`` replaces keys in place or adds its own after them (the benchmark runners write
+    the same summary with their own facts added).
     """
-    return {
+    summary: dict[str, Any] = {
         "status": result.status.value,
         "optimal": result.status is SolveStatus.OPTIMAL,
         "method": result.method,
@@ -35,6 +39,8 @@ def run_summary(result: MatchResult, problem: Problem) -> dict[str, Any]:
         "bound": dict(result.bound) if result.bound else None,
         "timings": {k: round(v, 4) for k, v in result.timings.items()},
     }
+    summary.update(extra or {})
+    return summary
 
 
 def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd.DataFrame:

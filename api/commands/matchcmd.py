@@ -209,11 +209,16 @@ def match(
         _step("Writing matches…", lambda: write_matches(result, out), timings, "write")
         if explain_file is not None:
             write_explanations(result, explain_file)
-        summary = run_summary(result, problem)
-        summary["time_limit"] = budget
-        summary["gap_requested"] = gap
-        summary["seconds"] = round(sum(timings.values()), 3)
-        summary["timings"] = {k: round(v, 4) for k, v in {**timings, **result.timings}.items()}
+        summary = run_summary(
+            result,
+            problem,
+            {
+                "time_limit": budget,
+                "gap_requested": gap,
+                "seconds": round(sum(timings.values()), 3),
+                "timings": {k: round(v, 4) for k, v in {**timings, **result.timings}.items()},
+            },
+        )
         if summary_json is not None:
             summary_json.parent.mkdir(parents=True, exist_ok=True)
             summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

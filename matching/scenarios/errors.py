@@ -1,9 +1,10 @@
 """Bad scenario input: the same error as bad contract CSVs, located in a scenario file.
 
-A scenario file is input like ``referrals.csv``: a :class:`ScenarioError` *is* an
-:class:`~matching.io.InputError` (so ``except InputError`` catches both), and each
-:class:`ScenarioProblem` is an :class:`~matching.io.InputProblem` whose row is the file's
-line and whose column is the key, plus the scenario it is in.
+Both share the base :class:`~matching.errors.ContractError`. A scenario file is input like
+``referrals.csv``: a :class:`ScenarioError` *is* an :class:`~matching.io.InputError` (so
+``except InputError`` catches both), and each :class:`ScenarioProblem` is an
+:class:`~matching.io.InputProblem` whose row is the file's line and whose column is the key,
+plus the scenario it is in.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ScenarioProblem(InputProblem):
         scenario: str | None = None,
         key: str | None = None,
     ) -> None:
+        """A problem at ``line`` of ``source``, in ``scenario``, at ``key`` (when known)."""
         # A frozen dataclass is set through object.__setattr__ (as its own __init__ does).
         object.__setattr__(self, "file", source)
         object.__setattr__(self, "row", line)
@@ -58,6 +60,7 @@ class ScenarioProblem(InputProblem):
         return self.column
 
     def __str__(self) -> str:
+        """``source, line 4, scenario 'x', key 'demand.factor': message`` (what is known)."""
         where = [self.file]
         if self.row is not None:
             where.append(f"line {self.row}")
@@ -75,4 +78,5 @@ class ScenarioError(InputError):
     problems: tuple[ScenarioProblem, ...]
 
     def __init__(self, problems: Sequence[ScenarioProblem]) -> None:
+        """Hold ``problems`` and read as a heading followed by one line per problem."""
         super().__init__(problems)

@@ -190,3 +190,23 @@ def test_frame_input_is_validated_like_a_file() -> None:
     )
     with pytest.raises(InputError, match="household_size"):
         referrals_from_frame(frame)
+
+
+def test_input_and_scenario_errors_share_one_base() -> None:
+    """InputError and ScenarioError are both ContractErrors whose problems are ContractProblems."""
+    from matching.errors import ContractError, ContractProblem
+    from matching.io import InputProblem
+    from matching.scenarios.errors import ScenarioError, ScenarioProblem
+
+    problem = InputProblem("referrals.csv", 3, "postcode", "not a UK postcode")
+    error = InputError([problem, InputProblem("referrals.csv", None, None, "is empty")])
+    assert isinstance(error, ContractError) and isinstance(problem, ContractProblem)
+    assert str(error) == (
+        "2 problems in the input:\n"
+        "  - referrals.csv, row 3, column 'postcode': not a UK postcode\n"
+        "  - referrals.csv: is empty"
+    )
+    scenario = ScenarioError([ScenarioProblem("expected a number", "plan.toml", 2)])
+    assert isinstance(scenario, ContractError)
+    assert isinstance(scenario.problems[0], ContractProblem)
+    assert str(scenario) == "1 problem in the scenarios:\n  - plan.toml, line 2: expected a number"
