@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import router as auth
 from api.core import health
+from api.core.apidocs import install_api_docs
 from api.core.config import Settings, get_settings, require_strong_secret
 from api.core.db import Database
 from api.core.errors import (
@@ -147,6 +148,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = FastAPI(
         title="foodmatch",
         version="1.0.0",
+        docs_url=None,
+        redoc_url=None,
         summary="Food-assistance referrals matched to food-bank capacity, explained.",
         description=(
             "Caseworkers submit referrals, charities keep their sites' capacity current, and "
@@ -172,6 +175,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         app.include_router(router)
 
+    install_api_docs(app)
     install_problem_handlers(app)
     app.state.page_errors = error_page
 

@@ -25,9 +25,6 @@ SECURITY_HEADERS = {
 }
 """Only this site's scripts and styles, never framed, never sniffed, never cached."""
 
-INTERACTIVE_DOCS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-"""FastAPI's interactive API pages load their scripts from a CDN: no script policy there."""
-
 
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware: add :data:`SECURITY_HEADERS` to every HTTP response."""
@@ -39,14 +36,11 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path") in INTERACTIVE_DOCS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
-                    if docs and name == "Content-Security-Policy":
-                        continue
                     headers.setdefault(name, value)
             await send(message)
 
