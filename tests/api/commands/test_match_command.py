@@ -14,7 +14,7 @@ import pytest
 
 from matching.io import read_problem
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = ROOT / "data" / "sample"
 FOODMATCH = [sys.executable, "-m", "api.cli"]
 
