@@ -30,35 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from matching.io import PROVIDER_COLUMNS, REFERRAL_COLUMNS
+
 REPO = Path(__file__).resolve().parent.parent
 OUTCODES_CSV = REPO / "data" / "uk-postcode-outcodes.csv"
 SAMPLE_DIR = REPO / "data" / "sample"
 RESULTS_DIR = REPO / "benchmarks" / "results"
 
-REFERRAL_COLUMNS = (
-    "referral_id",
-    "postcode",
-    "latitude",
-    "longitude",
-    "household_size",
-    "dietary",
-    "urgency",
-    "max_travel_km",
-    "needs_delivery",
-)
-PROVIDER_COLUMNS = (
-    "provider_id",
-    "name",
-    "postcode",
-    "latitude",
-    "longitude",
-    "capacity",
-    "people_capacity",
-    "dietary",
-    "delivery_capacity",
-    "delivery_radius_km",
-    "service_area",
-)
 
 # Letters a UK inward code may end in (C, I, K, M, O and V are never used there).
 _INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from matching.geo import Gazetteer
+from matching.io import PROVIDER_COLUMNS
 from matching.models import DIETARY_TAGS, Problem, Urgency
 from matching.scenarios.edits import (
     MAX_DEMAND_FACTOR,
@@ -81,19 +82,8 @@ _SCENARIO_KEYS = (
 )
 _EDIT_ORDER = ("close", "capacity", "delivery", "open", "travel", "demand")
 _SETTINGS_KEYS = ("time_limit", "min_district_households")
-_SITE_KEYS = (
-    "provider_id",
-    "name",
-    "postcode",
-    "latitude",
-    "longitude",
-    "capacity",
-    "people_capacity",
-    "dietary",
-    "delivery_capacity",
-    "delivery_radius_km",
-    "service_area",
-)
+_SITE_KEYS = PROVIDER_COLUMNS
+"""A new site takes the providers columns of the matching contract."""
 
 
 class _Parser(Reader):
