@@ -37,14 +37,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-PG_ADMIN = os.environ.get("FOODMATCH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
+from benchmarks.databases import fresh_database
+
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256"
 ACTIONS = (
     ("referral.created", "referral"),
@@ -57,31 +57,6 @@ ACTIONS = (
 COLUMNS = ("id", "occurred_at", "actor_user_id", "actor_label", "organisation_id", "action",
            "entity_type", "entity_id", "referral_id", "before_json", "after_json", "prev_hash",
            "hash")  # fmt: skip
-
-
-def _pg_url(name: str) -> str:
-    return PG_ADMIN.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0] + f"/{name}"
-
-
-@contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh, migrated database URL (PostgreSQL: dropped afterwards)."""
-    from api.core.migrate import upgrade
-
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'audit-bench.db'}"
-        upgrade(url)
-        yield url
-        return
-    name = f"fm_audit_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        upgrade(_pg_url(name))
-        yield _pg_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class _Row:
@@ -329,7 +304,7 @@ def bench(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     """Every measurement on one database."""
     with (
         tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp,
-        _database(backend, Path(tmp)) as url,
+        fresh_database(backend, prefix="audit_bench") as url,
     ):
         workdir = Path(tmp)
         store, key = workdir / "checkpoints", workdir / "checkpoints-key.pem"

@@ -25,50 +25,23 @@ import argparse
 import json
 import platform
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth.tokens import hash_password, issue_token
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.migrate import upgrade
 from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
+from benchmarks.databases import fresh_database
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256"
 WARM_UP = 50
-
-
-@contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh, migrated database URL for ``backend`` (PostgreSQL: dropped afterwards)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'auth-bench.db'}"
-        upgrade(url)
-        yield url
-        return
-    name = f"fm_authbench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = PG_URL.format(name=name)
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _body(i: int) -> dict[str, Any]:
@@ -117,7 +90,7 @@ def _check_alone(db: Database, user_id: int, rounds: int = 2000) -> dict[str, fl
 
 def measure(backend: str, batch: int, batches: int) -> dict[str, Any]:
     """Median per-request milliseconds for ``GET /auth/me`` and ``POST /referrals``."""
-    with tempfile.TemporaryDirectory() as tmp, _database(backend, Path(tmp)) as url:
+    with fresh_database(backend, prefix="authbench") as url:
         settings = Settings(
             database_url=url, jwt_secret=SECRET, log_level="WARNING", token_minutes=120
         )

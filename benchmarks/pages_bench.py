@@ -22,16 +22,12 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
@@ -39,14 +35,12 @@ from api.app import create_app
 from api.core import clock
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.migrate import upgrade
 from api.demo.seed import DEMO_PASSWORD, seed_demo
+from benchmarks.databases import fresh_database
 from matching.geo import data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256"
 BUDGET_MS = 100.0
 
@@ -64,27 +58,6 @@ class Timing:
         """The ``q`` quantile in milliseconds (nearest rank)."""
         ordered = sorted(self.millis)
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    """A fresh, migrated database URL for ``backend`` (removed afterwards)."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{folder}/pages.db"
-            upgrade(url)
-            yield url
-        return
-    name = f"fm_pages_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = PG_URL.format(name=name)
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _csrf(html: str) -> str:
@@ -151,7 +124,7 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
     from api.web.security import current_viewer  # noqa: F401 (imported for warm caches)
 
     facts: dict[str, str] = {}
-    with database(backend) as url:
+    with fresh_database(backend, prefix="pages") as url:
         settings = Settings(database_url=url, jwt_secret=SECRET, log_level="WARNING")
         db = Database.from_url(url)
         sample = data_dir() / "sample"

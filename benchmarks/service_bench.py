@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 from api.core import clock
 from api.core import repository as repo
@@ -47,11 +45,10 @@ from api.core.tables import Organisation, Referral
 from api.core.vocabulary import ReferralStatus
 from api.demo.seed import DEMO_PASSWORD, seed_demo
 from api.match_runs import adapter as convert
+from benchmarks.databases import fresh_database
 from benchmarks.generate import write_bench
 from matching.io import providers_frame, referrals_frame
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256"
 PLACE_WARM_UP = 10
 
@@ -66,22 +63,6 @@ def _percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
-
-
-@contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh, empty database URL for ``backend`` (PostgreSQL: dropped afterwards)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'bench.db'}"
-        return
-    name = f"fm_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_URL.format(name=name)
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -212,7 +193,7 @@ def bench_backend(
     result: dict[str, Any] = {"backend": backend, "load_average_at_start": os.getloadavg()}
     instance_dir = workdir / "instance"
     ref_csv, prov_csv = write_bench(["10k"], instance_dir)["10k"]
-    with _database(backend, workdir) as url:
+    with fresh_database(backend, prefix="bench", migrate=False) as url:
         upgrade(url)
         db = Database.from_url(url)
         started = time.perf_counter()
