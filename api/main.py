@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import record
 from api.config import Settings, get_settings, require_strong_secret
 from api.db import Database
 from api.directory.cors import OrukCorsMiddleware
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     require_strong_secret(settings)  # no app that would accept forged tokens
     configure_logging(settings.log_level)
+    record.install()  # search indexing and audit checkpoints follow the ORM's writes
     database = db or Database.from_url(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
