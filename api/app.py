@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import record
 from api.auth import router as auth
 from api.core import health
 from api.core.apidocs import install_api_docs
@@ -33,7 +34,7 @@ from api.directory import router as directory
 from api.directory.cors import OrukCorsMiddleware
 from api.match_runs import router as match_runs
 from api.offers import router as offers
-from api.record import router as record
+from api.record import router as record_routes
 from api.referrals import router as referrals
 from api.scenarios import router as scenarios
 from api.sites import router as providers
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     require_strong_secret(settings)  # no app that would accept forged tokens
     configure_logging(settings.log_level)
+    record.install()  # search indexing and audit checkpoints follow the ORM's writes
     database = db or Database.from_url(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
@@ -169,7 +171,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         match_runs.router,
         offers.router,
         scenarios.router,
-        record.router,
+        record_routes.router,
         directory.router,
         web.router,
     ):

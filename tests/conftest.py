@@ -54,6 +54,15 @@ def _drop_pg(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session", autouse=True)
+def record_hooks() -> None:
+    """The record's SQLAlchemy hooks, installed as the app factory and the CLI install them
+    (tests write through the ORM before, or without, an app)."""
+    from api.record import install
+
+    install()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test."""

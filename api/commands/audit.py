@@ -33,12 +33,14 @@ ReferralOption = Annotated[int, typer.Option("--referral", min=1, help="The refe
 
 def _database(url: str | None) -> Database:
     """The configured database (imported lazily so `foodmatch --help` stays fast)."""
+    from api import record
     from api.commands.dbcheck import require_database
     from api.core import db
     from api.core.config import get_settings
 
     found = url or get_settings().database_url
     require_database(found, url)
+    record.install()
     return db.Database.from_url(found)
 
 

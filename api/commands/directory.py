@@ -69,11 +69,13 @@ def import_command(
     database_url: UrlOption = None,
 ) -> None:
     """Import a directory feed or spreadsheet; report added, updated, closed and skipped sites."""
+    from api import record
     from api.core.config import get_settings
     from api.core.db import Database
     from api.directory.service import import_source
     from api.directory.sources import DirectoryInputError, read_path
 
+    record.install()
     db = Database.from_url(database_url or get_settings().database_url)
     try:
         report = import_source(

@@ -41,9 +41,11 @@ def _upgrade(url: str) -> None:
 
 
 def _seed(url: str, referrals: Path, providers: Path) -> list[tuple[str, str, str, str]]:
+    from api import record
     from api.core.db import Database
     from api.demo.seed import seed_demo
 
+    record.install()
     db = Database.from_url(url)
     try:
         sign_ins = seed_demo(db, referrals, providers)

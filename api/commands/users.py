@@ -29,10 +29,12 @@ T = TypeVar("T")
 
 def _run(url: str | None, action: Callable[[Database], T]) -> T:
     """Run ``action`` on the configured database; a refusal becomes one line and exit 1."""
+    from api import record
     from api.core.config import get_settings
     from api.core.db import Database
     from api.core.errors import ProblemError
 
+    record.install()
     db = Database.from_url(url or get_settings().database_url)
     try:
         return action(db)

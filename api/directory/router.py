@@ -12,8 +12,8 @@ from api.core.deps import AUTHED, DbDep, problems
 from api.core.errors import FieldProblem, ProblemDetails, ProblemError
 from api.core.schemas import POSTCODE_PATTERN
 from api.core.vocabulary import Role
+from api.directory import publish, service
 from api.directory import schemas as s
-from api.directory import service
 from api.directory.sources import DirectoryInputError, read_bytes
 
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -36,7 +36,7 @@ PUBLIC = (404, 422, 503)
 @oruk.get("/", response_model=s.ApiMeta, summary="About this ORUK API")
 def root() -> s.ApiMeta:
     """The Open Referral UK profile and version this API follows (HSDS-UK-3.0)."""
-    return service.api_meta()
+    return publish.api_meta()
 
 
 @oruk.get(
@@ -54,7 +54,7 @@ def list_services(
 ) -> s.OrukPage[s.Service]:
     """Every service with an open site: its sites, charity, schedules, service areas, dietary
     terms and HSDS 3.1 `capacities` (food parcels free now, and the period's figure)."""
-    return service.services_page(db, page, per_page, taxonomy_term_id)
+    return publish.services_page(db, page, per_page, taxonomy_term_id)
 
 
 @oruk.get(
@@ -66,7 +66,7 @@ def list_services(
 )
 def get_service(id: UUID, db: DbDep) -> s.Service:
     """A fully nested service."""
-    return service.service_by_id(db, id)
+    return publish.service_by_id(db, id)
 
 
 @oruk.get(
@@ -101,7 +101,7 @@ def list_service_at_locations(
     taxonomy_term_id: TermFilter = None,
 ) -> s.OrukPage[s.ServiceAtLocation]:
     """Each site as a service at a location, with its service and capacity nested."""
-    return service.service_at_locations_page(
+    return publish.service_at_locations_page(
         db,
         page,
         per_page,
@@ -120,7 +120,7 @@ def list_service_at_locations(
 )
 def get_service_at_location(id: UUID, db: DbDep) -> s.ServiceAtLocation:
     """One site with its location and its service."""
-    return service.service_at_location_by_id(db, id)
+    return publish.service_at_location_by_id(db, id)
 
 
 @oruk.get(
@@ -132,7 +132,7 @@ def get_service_at_location(id: UUID, db: DbDep) -> s.ServiceAtLocation:
 )
 def list_taxonomies(page: OrukPageNumber = 1, per_page: PerPage = 50) -> s.OrukPage[s.Taxonomy]:
     """The food-support vocabulary foodmatch publishes."""
-    return service.taxonomies_page(page, per_page)
+    return publish.taxonomies_page(page, per_page)
 
 
 @oruk.get(
@@ -144,7 +144,7 @@ def list_taxonomies(page: OrukPageNumber = 1, per_page: PerPage = 50) -> s.OrukP
 )
 def get_taxonomy(id: UUID) -> s.Taxonomy:
     """The food-support vocabulary with its terms."""
-    return service.taxonomy_by_id(id)
+    return publish.taxonomy_by_id(id)
 
 
 @oruk.get(
@@ -158,7 +158,7 @@ def list_taxonomy_terms(
     page: OrukPageNumber = 1, per_page: PerPage = 50
 ) -> s.OrukPage[s.TaxonomyTerm]:
     """Food support and dietary needs: the terms services carry as attributes."""
-    return service.taxonomy_terms_page(page, per_page)
+    return publish.taxonomy_terms_page(page, per_page)
 
 
 @oruk.get(
@@ -170,7 +170,7 @@ def list_taxonomy_terms(
 )
 def get_taxonomy_term(id: UUID) -> s.TaxonomyTerm:
     """One term."""
-    return service.taxonomy_term_by_id(id)
+    return publish.taxonomy_term_by_id(id)
 
 
 @imports.post(

@@ -7,8 +7,9 @@ DELETE on the table (triggers), so tampering needs deliberate administrator acti
 verification then exposes (FOIA s.77 makes altering records after a request an offence).
 Someone who controls the database could still rewrite an event and recompute every later
 hash, or delete the newest events; signed checkpoints of the head, kept outside the
-database (``api.record.checkpoints``), expose that too. After a transaction that appended
-events commits, its newest event is handed to the checkpoint writer.
+database (``api.record.checkpoints``), expose that too. An append notes its event in the
+session (``HEAD_KEY``); once the transaction commits, the checkpoints' session hook (installed
+by ``api.record.install``) hands the newest to the checkpoint writer.
 
 Personal data never enters the log by value: keys that carry it are replaced by a reference
 marker and every remaining string passes through the redaction function.
@@ -26,8 +27,7 @@ from enum import Enum
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Insert, Table, bindparam, func, insert, null, select, text
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from api.core.tables import Referral, utcnow
 from api.record.people import known_redactor
@@ -245,31 +245,13 @@ def record_event(
     else:
         connection.execute(_INSERT_EVENT, params)
         connection.execute(_INSERT_DOCUMENT[about_household], params)
-    session.info[_HEAD_KEY] = (connection.engine.url, event.id, event.hash)
+    session.info[HEAD_KEY] = (connection.engine.url, event.id, event.hash)
     return event
 
 
-_HEAD_KEY = "foodmatch_audit_head"
+HEAD_KEY = "foodmatch_audit_head"
 """``session.info`` key: ``(database URL, id, hash)`` of the newest event this transaction
 appended, handed to the checkpoint writer once the transaction commits."""
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _checkpoint_after_commit(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint committed; the events count once the whole transaction does
-    head = session.info.pop(_HEAD_KEY, None)
-    if head is not None:
-        from api.record.checkpoints import note_commit
-
-        note_commit(*head)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, _previous: SessionTransaction) -> None:
-    # Even a savepoint's rollback forgets the head: a checkpoint of an event that was never
-    # committed would later read as a removed tail, whereas one checkpoint less is harmless.
-    session.info.pop(_HEAD_KEY, None)
 
 
 _EVENTS = cast(Table, AuditEvent.__table__)

@@ -9,6 +9,8 @@ A second hook, on every statement that writes a household's name or a user, make
 known to the redaction at once and redacts again, in the same transaction, any search
 document already indexed that still shows it (a message that named a family before the
 family was referred): the search index never holds a name the service holds.
+
+Both hooks are process-wide; :func:`install` registers them (``api.record.install`` calls it).
 """
 
 from __future__ import annotations
