@@ -46,8 +46,11 @@ def modules(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, 
     return found
 
 
-def _imported(module: Module) -> Iterator[str]:
-    """The dotted names a module imports (as written, made absolute)."""
+def _imported(module: Module, found: dict[str, Module]) -> Iterator[str]:
+    """The dotted names a module imports, made absolute.
+
+    ``from pkg import name`` yields ``pkg.name`` when that is a module and ``pkg`` otherwise.
+    """
     tree = ast.parse(module.path.read_text(encoding="utf-8"), filename=str(module.path))
     package = module.name.split(".") if module.is_package else module.name.split(".")[:-1]
     for node in ast.walk(tree):
@@ -58,8 +61,9 @@ def _imported(module: Module) -> Iterator[str]:
             if node.level:
                 anchor = package[: len(package) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                full = f"{base}.{alias.name}"
+                yield full if full in found else base
 
 
 def graph(found: dict[str, Module] | None = None) -> dict[str, set[str]]:
@@ -68,7 +72,7 @@ def graph(found: dict[str, Module] | None = None) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for name, module in found.items():
         targets = set()
-        for dotted in _imported(module):
+        for dotted in _imported(module, found):
             while dotted and dotted not in found:
                 dotted = dotted.rpartition(".")[0]
             if dotted and dotted != name:
