@@ -1,4 +1,4 @@
-"""Hand-made referrals, providers and problems for the engine's and the planner's tests.
+"""Hand-made referrals, providers, problems and scenario files for the engine's tests.
 
 Every field is a keyword named as in :mod:`matching.models`, with the model's own default
 where it has one, so a test spells out only what it is about. Places:
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from matching.geo import EARTH_RADIUS_KM
 from matching.models import DEFAULT_MAX_TRAVEL_KM, Problem, Provider, Referral, Urgency
@@ -121,8 +122,18 @@ def provider(
     )
 
 
-def problem_from(
-    referrals: Iterable[Referral] = (), providers: Iterable[Provider] = ()
-) -> Problem:
+def problem_from(referrals: Iterable[Referral] = (), providers: Iterable[Provider] = ()) -> Problem:
     """The problem of placing ``referrals`` (a list, a tuple, any iterable) with ``providers``."""
     return Problem(tuple(referrals), tuple(providers))
+
+
+def scenario_file(folder: Path, text: str) -> Path:
+    """A scenario file in ``folder`` holding a ``[base]`` table and then ``text``.
+
+    The base names two CSV files written beside it with a header and no rows.
+    """
+    (folder / "referrals.csv").write_text("referral_id\n")
+    (folder / "providers.csv").write_text("provider_id\n")
+    path = folder / "scenarios.toml"
+    path.write_text('[base]\nreferrals = "referrals.csv"\nproviders = "providers.csv"\n' + text)
+    return path
