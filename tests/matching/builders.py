@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TypedDict
 
 from matching.geo import EARTH_RADIUS_KM
 from matching.models import DEFAULT_MAX_TRAVEL_KM, Problem, Provider, Referral, Urgency
@@ -45,6 +46,26 @@ def place(at: Point | str = ORIGIN, *, km_north: float = 0.0, km_east: float = 0
     )
 
 
+class _Location(TypedDict):
+    """Where a referral or provider is: the model fields both share."""
+
+    latitude: float
+    longitude: float
+    outcode: str | None
+    postcode: str | None
+
+
+def _location(
+    at: Point | str, km_north: float, km_east: float, outcode: str | None, postcode: str | None
+) -> _Location:
+    """The location fields of a model placed as ``place`` says; the outcode defaults to the
+    district ``at`` names, if it names one."""
+    latitude, longitude = place(at, km_north=km_north, km_east=km_east)
+    if outcode is None and isinstance(at, str):
+        outcode = at
+    return _Location(latitude=latitude, longitude=longitude, outcode=outcode, postcode=postcode)
+
+
 def referral(
     referral_id: str = "R",
     *,
@@ -64,20 +85,14 @@ def referral(
     ``outcode`` defaults to the district ``at`` names, if it names one, else none (a
     household located by coordinates only).
     """
-    latitude, longitude = place(at, km_north=km_north, km_east=km_east)
-    if outcode is None and isinstance(at, str):
-        outcode = at
     return Referral(
         referral_id=referral_id,
-        latitude=latitude,
-        longitude=longitude,
         household_size=household_size,
         urgency=urgency,
         dietary=frozenset(dietary),
         max_travel_km=max_travel_km,
         needs_delivery=needs_delivery,
-        outcode=outcode,
-        postcode=postcode,
+        **_location(at, km_north, km_east, outcode, postcode),
     )
 
 
@@ -102,23 +117,16 @@ def provider(
     ``dietary`` maps each stocked tag to its cap, or lists tags stocked without a cap.
     ``outcode`` defaults to the district ``at`` names, if it names one.
     """
-    latitude, longitude = place(at, km_north=km_north, km_east=km_east)
-    if outcode is None and isinstance(at, str):
-        outcode = at
-    stock = dietary if isinstance(dietary, Mapping) else dict.fromkeys(dietary)
     return Provider(
         provider_id=provider_id,
         name=f"{provider_id} Food Bank" if name is None else name,
-        latitude=latitude,
-        longitude=longitude,
         capacity=capacity,
         people_capacity=people_capacity,
-        dietary=stock,
+        dietary=dietary if isinstance(dietary, Mapping) else dict.fromkeys(dietary),
         delivery_capacity=delivery_capacity,
         delivery_radius_km=delivery_radius_km,
         service_area=frozenset(service_area),
-        outcode=outcode,
-        postcode=postcode,
+        **_location(at, km_north, km_east, outcode, postcode),
     )
 
 
