@@ -4,7 +4,8 @@ Every field is a keyword named as in :mod:`matching.models`, with the model's ow
 where it has one, so a test spells out only what it is about. Places:
 
 * ``at`` is a point ``(latitude, longitude)``, by default :data:`ORIGIN`, or the name of a
-  district in :data:`DISTRICTS` (its centroid; a referral there gives that outcode too);
+  district in :data:`DISTRICTS`: its centroid, and that outcode unless ``outcode`` names
+  another (for one without a postcode there, give the point, ``at=LS9``);
 * ``km_north`` moves the point due north along its meridian, exactly: a site ``k`` km north
   of a household on the same meridian is ``k`` km away (negative: south);
 * ``km_east`` moves it east by ``km / 65.6`` degrees of longitude (about a km each at
