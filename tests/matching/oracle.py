@@ -14,6 +14,7 @@ from geopy.distance import great_circle
 from hypothesis import strategies as st
 
 from matching.models import MatchResult, Mode, Problem, Provider, Reason, Referral, Urgency
+from tests.matching import builders
 
 LEEDS = (53.7997, -1.5492)
 OUTCODES = ("LS1", "LS2", "LS6", "BD1")
@@ -139,14 +140,12 @@ _offset = st.tuples(st.floats(-0.02, 0.02), st.floats(-0.03, 0.03))
 
 @st.composite
 def referrals(draw: st.DrawFn, index: int) -> Referral:
-    lat, lon = _point(draw(_offset))
-    return Referral(
-        referral_id=f"R{index}",
-        latitude=lat,
-        longitude=lon,
+    return builders.referral(
+        f"R{index}",
+        at=_point(draw(_offset)),
         household_size=draw(st.integers(1, 6)),
         urgency=draw(st.sampled_from(list(Urgency))),
-        dietary=frozenset(draw(st.sampled_from([(), (), (), ("halal",), ("baby",), TAGS[:2]]))),
+        dietary=draw(st.sampled_from([(), (), (), ("halal",), ("baby",), TAGS[:2]])),
         max_travel_km=draw(st.sampled_from([1.5, 3.0, 5.0, 8.0])),
         needs_delivery=draw(st.sampled_from([False, False, False, True])),
         outcode=draw(st.sampled_from([*OUTCODES, None])),
@@ -155,14 +154,13 @@ def referrals(draw: st.DrawFn, index: int) -> Referral:
 
 @st.composite
 def providers(draw: st.DrawFn, index: int, tight: bool = False) -> Provider:
-    lat, lon = _point(draw(_offset))
+    at = _point(draw(_offset))
     tags = draw(st.sampled_from([TAGS, TAGS, ("halal",), ("baby", "vegan"), ()]))
     stock = {t: draw(st.one_of(st.none(), st.integers(0, 2))) for t in sorted(tags)}
-    return Provider(
-        provider_id=f"P{index}",
+    return builders.provider(
+        f"P{index}",
         name=f"Site {index}",
-        latitude=lat,
-        longitude=lon,
+        at=at,
         capacity=draw(st.integers(0, 4)),
         people_capacity=draw(
             st.integers(2, 8) if tight else st.one_of(st.none(), st.integers(2, 9))
@@ -170,9 +168,7 @@ def providers(draw: st.DrawFn, index: int, tight: bool = False) -> Provider:
         dietary=stock,
         delivery_capacity=draw(st.integers(0, 2)),
         delivery_radius_km=draw(st.sampled_from([0.0, 3.0, 6.0])),
-        service_area=frozenset(
-            draw(st.sampled_from([(), (), (), ("LS1", "LS6"), ("LS",), ("BD",)]))
-        ),
+        service_area=draw(st.sampled_from([(), (), (), ("LS1", "LS6"), ("LS",), ("BD",)])),
     )
 
 

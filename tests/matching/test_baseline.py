@@ -1,7 +1,7 @@
 """First-come-first-served baseline: hand-checked tiny regions.
 
-Every site sits due north of a point on one meridian, so distances are simple: a site
-``k`` km north of a household is ``k`` km away (great circle along a meridian).
+Every site sits ``km_north`` of the households' point on one meridian, so distances are
+simple: a site ``k`` km north of a household is ``k`` km away (great circle along a meridian).
 """
 
 from __future__ import annotations
@@ -10,94 +10,41 @@ import math
 from pathlib import Path
 
 from matching.baseline import METHOD, first_come_first_served
-from matching.geo import EARTH_RADIUS_KM, distance_km
+from matching.geo import distance_km
 from matching.io import read_problem
 from matching.models import (
     Match,
     MatchResult,
     Mode,
-    Problem,
     Provider,
     Reason,
     Referral,
     SolveStatus,
     Urgency,
 )
-
-LAT0, LON0 = 53.8, -1.55
-
-
-def north(km: float) -> float:
-    """Latitude ``km`` north of the origin along its meridian."""
-    return LAT0 + math.degrees(km / EARTH_RADIUS_KM)
-
-
-def ref(
-    rid: str,
-    km: float = 0.0,
-    *,
-    size: int = 1,
-    urgency: Urgency = Urgency.STANDARD,
-    dietary: frozenset[str] = frozenset(),
-    travel: float = 5.0,
-    delivery: bool = False,
-    outcode: str | None = "LS9",
-) -> Referral:
-    return Referral(
-        referral_id=rid,
-        latitude=north(km),
-        longitude=LON0,
-        household_size=size,
-        urgency=urgency,
-        dietary=dietary,
-        max_travel_km=travel,
-        needs_delivery=delivery,
-        outcode=outcode,
-    )
-
-
-def prov(
-    pid: str,
-    km: float,
-    capacity: int = 10,
-    *,
-    people: int | None = None,
-    dietary: dict[str, int | None] | None = None,
-    delivery: int = 0,
-    radius: float = 0.0,
-    area: frozenset[str] = frozenset(),
-) -> Provider:
-    return Provider(
-        provider_id=pid,
-        name=f"{pid} Food Bank",
-        latitude=north(km),
-        longitude=LON0,
-        capacity=capacity,
-        people_capacity=people,
-        dietary=dietary or {},
-        delivery_capacity=delivery,
-        delivery_radius_km=radius,
-        service_area=area,
-    )
+from tests.matching.builders import problem_from, provider, referral
 
 
 def run(referrals: list[Referral], providers: list[Provider]) -> MatchResult:
-    return first_come_first_served(Problem(tuple(referrals), tuple(providers)))
+    """The baseline's answer for these referrals and providers, in this order."""
+    return first_come_first_served(problem_from(referrals, providers))
 
 
 def placed(result: MatchResult) -> dict[str, str | None]:
+    """Each referral's provider (``None``: unmatched)."""
     return {m.referral_id: m.provider_id for m in result.matches}
 
 
 def reasons(result: MatchResult) -> dict[str, Reason]:
+    """Each referral's reason code."""
     return {m.referral_id: m.reason for m in result.matches}
 
 
 def test_input_order_wins_over_urgency() -> None:
     """The earlier referral takes the last parcel even when a later one is an emergency."""
     result = run(
-        [ref("A"), ref("B", urgency=Urgency.EMERGENCY)],
-        [prov("P", 1.0, capacity=1)],
+        [referral("A", outcode="LS9"), referral("B", urgency=Urgency.EMERGENCY, outcode="LS9")],
+        [provider("P", km_north=1.0, capacity=1)],
     )
     assert placed(result) == {"A": "P", "B": None}
     assert reasons(result)["B"] is Reason.CAPACITY_EXHAUSTED
@@ -107,16 +54,19 @@ def test_input_order_wins_over_urgency() -> None:
 def test_reversing_the_order_reverses_who_is_served() -> None:
     """Same region, referrals in the other order: now the emergency is served."""
     result = run(
-        [ref("B", urgency=Urgency.EMERGENCY), ref("A")],
-        [prov("P", 1.0, capacity=1)],
+        [referral("B", urgency=Urgency.EMERGENCY, outcode="LS9"), referral("A", outcode="LS9")],
+        [provider("P", km_north=1.0, capacity=1)],
     )
     assert placed(result) == {"B": "P", "A": None}
 
 
 def test_nearest_provider_first_then_the_next_nearest() -> None:
     """Each referral takes the nearest site with room; once it is full, the next nearest."""
-    providers = [prov("FAR", 4.0, capacity=5), prov("NEAR", 1.0, capacity=1)]
-    result = run([ref("A"), ref("B")], providers)
+    providers = [
+        provider("FAR", km_north=4.0, capacity=5),
+        provider("NEAR", km_north=1.0, capacity=1),
+    ]
+    result = run([referral("A", outcode="LS9"), referral("B", outcode="LS9")], providers)
     assert placed(result) == {"A": "NEAR", "B": "FAR"}
     by_id = {m.referral_id: m for m in result.matches}
     assert by_id["A"].distance_km is not None and math.isclose(by_id["A"].distance_km, 1.0)
@@ -130,8 +80,11 @@ def test_greedy_is_not_optimal() -> None:
     # A (at 0 km) reaches NEAR (2 km north) and FAR (3 km south); B (3.5 km north, travel
     # 2 km) reaches only NEAR. The optimum would send A to FAR and B to NEAR.
     result = run(
-        [ref("A"), ref("B", 3.5, travel=2.0)],
-        [prov("NEAR", 2.0, capacity=1), prov("FAR", -3.0, capacity=1)],
+        [
+            referral("A", outcode="LS9"),
+            referral("B", km_north=3.5, max_travel_km=2.0, outcode="LS9"),
+        ],
+        [provider("NEAR", km_north=2.0, capacity=1), provider("FAR", km_north=-3.0, capacity=1)],
     )
     assert placed(result) == {"A": "NEAR", "B": None}
     assert reasons(result)["B"] is Reason.CAPACITY_EXHAUSTED
@@ -139,29 +92,55 @@ def test_greedy_is_not_optimal() -> None:
 
 def test_people_capacity_counts_household_size() -> None:
     """A household that would overflow a site's people capacity goes to the next site."""
-    providers = [prov("NEAR", 1.0, capacity=5, people=5), prov("FAR", 3.0)]
-    result = run([ref("A", size=4), ref("B", size=2), ref("C", size=1)], providers)
+    providers = [
+        provider("NEAR", km_north=1.0, capacity=5, people_capacity=5),
+        provider("FAR", km_north=3.0, capacity=10),
+    ]
+    result = run(
+        [
+            referral("A", household_size=4, outcode="LS9"),
+            referral("B", household_size=2, outcode="LS9"),
+            referral("C", household_size=1, outcode="LS9"),
+        ],
+        providers,
+    )
     # 4 people fit at NEAR, 2 more would make 6 > 5, but 1 more still fits.
     assert placed(result) == {"A": "NEAR", "B": "FAR", "C": "NEAR"}
 
 
 def test_household_larger_than_any_people_capacity_is_capacity_exhausted() -> None:
     """A feasible pair that can never fit is still reported as capacity_exhausted."""
-    result = run([ref("A", size=7)], [prov("P", 1.0, people=6)])
+    result = run(
+        [referral("A", household_size=7, outcode="LS9")],
+        [provider("P", km_north=1.0, capacity=10, people_capacity=6)],
+    )
     assert reasons(result) == {"A": Reason.CAPACITY_EXHAUSTED}
 
 
 def test_dietary_limit_is_respected() -> None:
     """halal:1 lets one halal household in; the next halal one goes on, others still fit."""
     halal = frozenset({"halal"})
-    providers = [prov("NEAR", 1.0, dietary={"halal": 1}), prov("FAR", 3.0, dietary={"halal": None})]
-    result = run([ref("A", dietary=halal), ref("B", dietary=halal), ref("C")], providers)
+    providers = [
+        provider("NEAR", km_north=1.0, capacity=10, dietary={"halal": 1}),
+        provider("FAR", km_north=3.0, capacity=10, dietary={"halal": None}),
+    ]
+    result = run(
+        [
+            referral("A", dietary=halal, outcode="LS9"),
+            referral("B", dietary=halal, outcode="LS9"),
+            referral("C", outcode="LS9"),
+        ],
+        providers,
+    )
     assert placed(result) == {"A": "NEAR", "B": "FAR", "C": "NEAR"}
 
 
 def test_tag_zero_lists_the_tag_but_takes_nobody_with_it() -> None:
     """``baby:0``: the pair is feasible but there is no stock, so capacity_exhausted."""
-    result = run([ref("A", dietary=frozenset({"baby"}))], [prov("P", 1.0, dietary={"baby": 0})])
+    result = run(
+        [referral("A", dietary=frozenset({"baby"}), outcode="LS9")],
+        [provider("P", km_north=1.0, capacity=10, dietary={"baby": 0})],
+    )
     assert reasons(result) == {"A": Reason.CAPACITY_EXHAUSTED}
 
 
@@ -169,21 +148,31 @@ def test_multi_tag_household_needs_every_tag_and_every_limit() -> None:
     """A halal+baby household skips a site listing only halal and one whose baby stock is gone."""
     need = frozenset({"halal", "baby"})
     providers = [
-        prov("HALAL_ONLY", 0.5, dietary={"halal": None}),
-        prov("NO_BABY_LEFT", 1.0, dietary={"halal": None, "baby": 1}),
-        prov("BOTH", 2.0, dietary={"halal": None, "baby": None}),
+        provider("HALAL_ONLY", km_north=0.5, capacity=10, dietary={"halal": None}),
+        provider("NO_BABY_LEFT", km_north=1.0, capacity=10, dietary={"halal": None, "baby": 1}),
+        provider("BOTH", km_north=2.0, capacity=10, dietary={"halal": None, "baby": None}),
     ]
-    result = run([ref("A", dietary=need), ref("B", dietary=need)], providers)
+    result = run(
+        [referral("A", dietary=need, outcode="LS9"), referral("B", dietary=need, outcode="LS9")],
+        providers,
+    )
     assert placed(result) == {"A": "NO_BABY_LEFT", "B": "BOTH"}
 
 
 def test_delivery_capacity_and_modes() -> None:
     """Delivery households are only delivered to, within the radius and delivery capacity."""
     providers = [
-        prov("COLLECT_ONLY", 0.5),
-        prov("VAN", 6.0, delivery=1, radius=8.0),
+        provider("COLLECT_ONLY", km_north=0.5, capacity=10),
+        provider("VAN", km_north=6.0, capacity=10, delivery_capacity=1, delivery_radius_km=8.0),
     ]
-    result = run([ref("D1", delivery=True), ref("D2", delivery=True), ref("C")], providers)
+    result = run(
+        [
+            referral("D1", needs_delivery=True, outcode="LS9"),
+            referral("D2", needs_delivery=True, outcode="LS9"),
+            referral("C", outcode="LS9"),
+        ],
+        providers,
+    )
     by_id = {m.referral_id: m for m in result.matches}
     assert placed(result) == {"D1": "VAN", "D2": None, "C": "COLLECT_ONLY"}
     assert by_id["D1"].mode is Mode.DELIVER and by_id["C"].mode is Mode.COLLECT
@@ -192,7 +181,13 @@ def test_delivery_capacity_and_modes() -> None:
 
 def test_delivery_outside_radius_is_out_of_reach() -> None:
     """A delivery household beyond every delivery radius has no provider in reach."""
-    result = run([ref("D", delivery=True)], [prov("NEAR", 0.5), prov("VAN", 6.0, 1, delivery=1)])
+    result = run(
+        [referral("D", needs_delivery=True, outcode="LS9")],
+        [
+            provider("NEAR", km_north=0.5, capacity=10),
+            provider("VAN", km_north=6.0, capacity=1, delivery_capacity=1),
+        ],
+    )
     # VAN delivers but its radius is 0 km; NEAR is close but does not deliver.
     assert reasons(result) == {"D": Reason.NO_PROVIDER_IN_REACH}
 
@@ -200,16 +195,22 @@ def test_delivery_outside_radius_is_out_of_reach() -> None:
 def test_reason_codes_in_contract_order() -> None:
     """Unmatched reasons: out of reach, then dietary, then service area, then capacity."""
     providers = [
-        prov("GF_LS9_ONLY", 1.0, dietary={"gluten_free": None}, area=frozenset({"LS9"})),
-        prov("PLAIN", 2.0, capacity=0),
+        provider(
+            "GF_LS9_ONLY",
+            km_north=1.0,
+            dietary={"gluten_free": None},
+            service_area=frozenset({"LS9"}),
+            capacity=10,
+        ),
+        provider("PLAIN", km_north=2.0, capacity=0),
     ]
     referrals = [
-        ref("FAR", 20.0),
-        ref("VEGAN", dietary=frozenset({"vegan"})),
-        ref("GF_LS8", dietary=frozenset({"gluten_free"}), outcode="LS8"),
-        ref("GF_NO_POSTCODE", dietary=frozenset({"gluten_free"}), outcode=None),
-        ref("GF_AREA", dietary=frozenset({"gluten_free"}), outcode="LS9"),
-        ref("ANY_LS8", outcode="LS8"),
+        referral("FAR", km_north=20.0, outcode="LS9"),
+        referral("VEGAN", dietary=frozenset({"vegan"}), outcode="LS9"),
+        referral("GF_LS8", dietary=frozenset({"gluten_free"}), outcode="LS8"),
+        referral("GF_NO_POSTCODE", dietary=frozenset({"gluten_free"}), outcode=None),
+        referral("GF_AREA", dietary=frozenset({"gluten_free"}), outcode="LS9"),
+        referral("ANY_LS8", outcode="LS8"),
     ]
     result = run(referrals, providers)
     assert reasons(result) == {
@@ -225,15 +226,17 @@ def test_reason_codes_in_contract_order() -> None:
 
 def test_service_area_by_postcode_area() -> None:
     """A service area ``LS`` takes every LS district but not a household with no postcode."""
-    providers = [prov("LEEDS", 1.0, area=frozenset({"LS"}))]
-    result = run([ref("IN", outcode="LS27"), ref("NONE", outcode=None)], providers)
+    providers = [provider("LEEDS", km_north=1.0, service_area=frozenset({"LS"}), capacity=10)]
+    result = run([referral("IN", outcode="LS27"), referral("NONE", outcode=None)], providers)
     assert reasons(result) == {"IN": Reason.MATCHED, "NONE": Reason.NOT_ELIGIBLE}
 
 
 def test_result_shape() -> None:
     """One match per referral in input order, FEASIBLE status, the baseline's method name."""
-    referrals = [ref(f"R{k}", urgency=u) for k, u in enumerate(Urgency)] + [ref("X", 30.0)]
-    result = run(referrals, [prov("P", 1.0, capacity=2)])
+    referrals = [referral(f"R{k}", urgency=u, outcode="LS9") for k, u in enumerate(Urgency)] + [
+        referral("X", km_north=30.0, outcode="LS9")
+    ]
+    result = run(referrals, [provider("P", km_north=1.0, capacity=2)])
     assert [m.referral_id for m in result.matches] == ["R0", "R1", "R2", "X"]
     assert result.status is SolveStatus.FEASIBLE
     assert result.method == METHOD
@@ -248,9 +251,9 @@ def test_result_shape() -> None:
 
 def test_empty_inputs() -> None:
     """No referrals, or no providers, gives an empty or all-unmatched result, never an error."""
-    empty = run([], [prov("P", 1.0)])
+    empty = run([], [provider("P", km_north=1.0, capacity=10)])
     assert empty.matches == () and empty.matched.total == 0
-    no_sites = run([ref("A")], [])
+    no_sites = run([referral("A", outcode="LS9")], [])
     assert no_sites.matches == (
         Match("A", Reason.NO_PROVIDER_IN_REACH, explanation=no_sites.matches[0].explanation),
     )

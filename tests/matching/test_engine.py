@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matching.engine import solve
-from matching.models import Mode, Problem, Provider, Reason, Referral, SolveStatus, Urgency
+from matching.models import Mode, Problem, Reason, SolveStatus, Urgency
+from tests.matching.builders import provider, referral
 from tests.matching.oracle import (
     assignment_of,
     brute_force,
@@ -20,32 +21,8 @@ from tests.matching.oracle import (
     problems,
 )
 
-HERE = (53.8, -1.55)
-
-
-def referral(rid: str, km_east: float = 0.0, **kw: object) -> Referral:
-    """A referral ``km_east`` km east of a fixed point in Leeds."""
-    fields: dict[str, object] = {
-        "referral_id": rid,
-        "latitude": HERE[0],
-        "longitude": HERE[1] + km_east / 65.6,
-        "household_size": 1,
-        "urgency": Urgency.STANDARD,
-    }
-    fields.update(kw)
-    return Referral(**fields)  # type: ignore[arg-type]
-
-
-def provider(pid: str, km_east: float = 0.0, **kw: object) -> Provider:
-    fields: dict[str, object] = {
-        "provider_id": pid,
-        "name": f"{pid} Food Bank",
-        "latitude": HERE[0],
-        "longitude": HERE[1] + km_east / 65.6,
-        "capacity": 1,
-    }
-    fields.update(kw)
-    return Provider(**fields)  # type: ignore[arg-type]
+EAST_LEEDS = (53.8, -1.5)
+"""Where the single-site tests put their site and households."""
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,9 +82,9 @@ def test_emergency_beats_any_number_of_standard_households() -> None:
         (
             referral("S1", urgency=Urgency.STANDARD),
             referral("S2", urgency=Urgency.STANDARD, household_size=1),
-            referral("E1", 4.0, urgency=Urgency.EMERGENCY, household_size=3),
+            referral("E1", km_east=4.0, urgency=Urgency.EMERGENCY, household_size=3),
         ),
-        (provider("P1", 0.0, capacity=2, people_capacity=3),),
+        (provider("P1", capacity=2, people_capacity=3),),
     )
     result = solve(problem)
     assert [m.reason for m in result.matches] == [
@@ -120,8 +97,8 @@ def test_emergency_beats_any_number_of_standard_households() -> None:
 def test_shortest_total_travel_among_equal_coverage() -> None:
     """With the same households served, the engine picks the least total distance."""
     problem = Problem(
-        (referral("A", 0.0), referral("B", 2.0)),
-        (provider("P0", 0.5), provider("P2", 2.1)),
+        (referral("A"), referral("B", km_east=2.0)),
+        (provider("P0", km_east=0.5), provider("P2", km_east=2.1)),
     )
     result = solve(problem)
     assert [m.provider_id for m in result.matches] == ["P0", "P2"]
@@ -130,8 +107,8 @@ def test_shortest_total_travel_among_equal_coverage() -> None:
 def test_better_than_greedy_when_order_misleads() -> None:
     """A nearest-first choice would strand a household that the optimum serves."""
     problem = Problem(
-        (referral("A", 1.0, max_travel_km=5.0), referral("B", 0.0, max_travel_km=0.5)),
-        (provider("Near", 0.0), provider("Far", 4.0)),
+        (referral("A", km_east=1.0, max_travel_km=5.0), referral("B", max_travel_km=0.5)),
+        (provider("Near"), provider("Far", km_east=4.0)),
     )
     result = solve(problem)
     assert result.matched.total == 2
@@ -142,11 +119,11 @@ def test_delivery_only_to_households_that_need_it() -> None:
     """A delivering site delivers within its radius and slots; collectors still collect."""
     problem = Problem(
         (
-            referral("D1", 3.0, needs_delivery=True),
-            referral("D2", 3.0, needs_delivery=True),
-            referral("C1", 0.2),
+            referral("D1", km_east=3.0, needs_delivery=True),
+            referral("D2", km_east=3.0, needs_delivery=True),
+            referral("C1", km_east=0.2),
         ),
-        (provider("P", 0.0, capacity=3, delivery_capacity=1, delivery_radius_km=5.0),),
+        (provider("P", capacity=3, delivery_capacity=1, delivery_radius_km=5.0),),
     )
     result = solve(problem)
     modes = {m.referral_id: (m.reason, m.mode) for m in result.matches}
@@ -160,13 +137,13 @@ def test_reason_codes_in_contract_order() -> None:
     """Each unmatched referral gets the first reason that applies."""
     problem = Problem(
         (
-            referral("far", 30.0),
-            referral("halal", 0.0, dietary=frozenset({"halal"})),
-            referral("outside", 0.0, outcode="BD1"),
-            referral("crowded", 0.0, outcode="LS1", urgency=Urgency.STANDARD),
-            referral("first", 0.1, outcode="LS1", urgency=Urgency.EMERGENCY),
+            referral("far", km_east=30.0),
+            referral("halal", dietary=frozenset({"halal"})),
+            referral("outside", outcode="BD1"),
+            referral("crowded", outcode="LS1", urgency=Urgency.STANDARD),
+            referral("first", km_east=0.1, outcode="LS1", urgency=Urgency.EMERGENCY),
         ),
-        (provider("P", 0.0, service_area=frozenset({"LS"})),),
+        (provider("P", service_area=frozenset({"LS"})),),
     )
     reasons = [m.reason for m in solve(problem).matches]
     assert reasons == [
@@ -182,13 +159,13 @@ def test_explanations_name_nearer_providers_and_why() -> None:
     """A matched household's explanation says why nearer sites were passed over."""
     problem = Problem(
         (
-            referral("R", 0.0, dietary=frozenset({"halal"}), urgency=Urgency.URGENT),
-            referral("E", 0.2, urgency=Urgency.EMERGENCY, max_travel_km=0.05),
+            referral("R", dietary=frozenset({"halal"}), urgency=Urgency.URGENT),
+            referral("E", km_east=0.2, urgency=Urgency.EMERGENCY, max_travel_km=0.05),
         ),
         (
-            provider("Plain", 0.1, dietary={}),
-            provider("Busy", 0.2, dietary={"halal": None}),
-            provider("Hope", 1.2, dietary={"halal": None}),
+            provider("Plain", km_east=0.1, dietary={}),
+            provider("Busy", km_east=0.2, dietary={"halal": None}),
+            provider("Hope", km_east=1.2, dietary={"halal": None}),
         ),
     )
     result = solve(problem)
@@ -202,8 +179,8 @@ def test_explanations_name_nearer_providers_and_why() -> None:
 def test_unmatched_explanation_lists_considered_providers() -> None:
     """An unmatched household's explanation names the providers that were considered."""
     problem = Problem(
-        (referral("E", 0.0, urgency=Urgency.EMERGENCY), referral("S", 0.3)),
-        (provider("Only", 0.1),),
+        (referral("E", urgency=Urgency.EMERGENCY), referral("S", km_east=0.3)),
+        (provider("Only", km_east=0.1),),
     )
     loser = solve(problem).matches[1]
     assert loser.reason is Reason.CAPACITY_EXHAUSTED
@@ -215,12 +192,12 @@ def test_people_capacity_makes_it_a_generalised_assignment() -> None:
     """People limits are respected and still solved to proven optimality."""
     problem = Problem(
         tuple(
-            referral(f"R{i}", 0.1 * i, household_size=size, urgency=Urgency.STANDARD)
+            referral(f"R{i}", km_east=0.1 * i, household_size=size, urgency=Urgency.STANDARD)
             for i, size in enumerate([5, 2, 2, 2, 4, 1])
         ),
         (
-            provider("A", 0.0, capacity=3, people_capacity=6),
-            provider("B", 0.6, capacity=2, people_capacity=5),
+            provider("A", capacity=3, people_capacity=6),
+            provider("B", km_east=0.6, capacity=2, people_capacity=5),
         ),
     )
     result = solve(problem)
@@ -233,10 +210,12 @@ def test_time_limit_returns_best_found_and_says_not_proven() -> None:
     """A zero-length limit still returns a valid answer, marked as not proven optimal."""
     problem = Problem(
         tuple(
-            referral(f"R{i}", 0.05 * i, household_size=1 + i % 5, urgency=list(Urgency)[i % 3])
+            referral(
+                f"R{i}", km_east=0.05 * i, household_size=1 + i % 5, urgency=list(Urgency)[i % 3]
+            )
             for i in range(60)
         ),
-        tuple(provider(f"P{j}", 0.4 * j, capacity=4, people_capacity=7) for j in range(8)),
+        tuple(provider(f"P{j}", km_east=0.4 * j, capacity=4, people_capacity=7) for j in range(8)),
     )
     result = solve(problem, time_limit=1e-9)
     assert result.status is SolveStatus.FEASIBLE
@@ -246,11 +225,13 @@ def test_time_limit_returns_best_found_and_says_not_proven() -> None:
 
 def test_delivery_limit_holds_when_every_candidate_is_a_delivery() -> None:
     """A site's delivery slots bind even when its parcel limit covers the very same households."""
-    site = Provider(
-        "P0", "Site P0", 53.8, -1.5, capacity=2, delivery_capacity=1, delivery_radius_km=3.0
-    )
+    site = provider(
+        "P0", name="Site P0", at=EAST_LEEDS, capacity=2, delivery_capacity=1,
+        delivery_radius_km=3.0,
+    )  # fmt: skip
     households = tuple(
-        Referral(f"R{i}", 53.8, -1.5, 1, Urgency.EMERGENCY, needs_delivery=True) for i in range(3)
+        referral(f"R{i}", at=EAST_LEEDS, urgency=Urgency.EMERGENCY, needs_delivery=True)
+        for i in range(3)
     )
     result = solve(Problem(households, (site,)))
     assert result.status is SolveStatus.OPTIMAL
@@ -260,13 +241,14 @@ def test_delivery_limit_holds_when_every_candidate_is_a_delivery() -> None:
 
 def test_equal_nested_limits_all_bind() -> None:
     """Parcels, delivery slots and a dietary cap over the same households: the tightest wins."""
-    site = Provider(
-        "P0", "Site P0", 53.8, -1.5, capacity=3, delivery_capacity=2, delivery_radius_km=3.0,
-        dietary={"halal": 1},
+    site = provider(
+        "P0", name="Site P0", at=EAST_LEEDS, capacity=3, delivery_capacity=2,
+        delivery_radius_km=3.0, dietary={"halal": 1},
     )  # fmt: skip
-    halal = frozenset({"halal"})
     households = tuple(
-        Referral(f"R{i}", 53.8, -1.5, 1, Urgency.URGENT, dietary=halal, needs_delivery=True)
+        referral(
+            f"R{i}", at=EAST_LEEDS, urgency=Urgency.URGENT, dietary={"halal"}, needs_delivery=True
+        )
         for i in range(4)
     )
     result = solve(Problem(households, (site,)))

@@ -6,15 +6,12 @@ km away. Capacity 0 makes a site "full" without any other household.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass, field
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from matching.engine import solve
-from matching.geo import EARTH_RADIUS_KM
 from matching.models import (
     Limit,
     Match,
@@ -27,51 +24,25 @@ from matching.models import (
     SolveStatus,
     Urgency,
 )
+from tests.matching.builders import problem_from, provider, referral
 from tests.matching.oracle import distance, in_area, pair_mode, problems
 
-LAT0, LON0 = 53.8, -1.55
 
-
-def north(km: float) -> float:
-    """Latitude ``km`` north of the origin along its meridian."""
-    return LAT0 + math.degrees(km / EARTH_RADIUS_KM)
-
-
-def household(*, dietary: frozenset[str] = frozenset(), outcode: str = "BD1") -> Referral:
-    return Referral(
-        referral_id="R",
-        latitude=LAT0,
-        longitude=LON0,
-        household_size=1,
-        urgency=Urgency.STANDARD,
-        dietary=dietary,
-        outcode=outcode,
-    )
-
-
-def site(
-    pid: str, km: float, capacity: int = 0, *, halal: bool = True, area: str | None = None
-) -> Provider:
-    return Provider(
-        provider_id=pid,
-        name=f"{pid} Food Bank",
-        latitude=north(km),
-        longitude=LON0,
-        capacity=capacity,
-        dietary={"halal": None} if halal else {},
-        service_area=frozenset({area}) if area else frozenset(),
-    )
-
-
-def only_match(referral: Referral, providers: list[Provider]) -> Match:
-    (match,) = solve(Problem((referral,), tuple(providers))).matches
+def only_match(household: Referral, providers: list[Provider]) -> Match:
+    """The engine's one match when ``household`` is the only referral."""
+    (match,) = solve(problem_from([household], providers)).matches
     return match
 
 
 def test_matched_names_three_nearer_sites_and_counts_the_rest() -> None:
     """Five nearer sites passed over: the three nearest are named, the other two counted."""
-    nearer = [site(f"N{k}", 0.1 * k) for k in range(1, 6)]
-    match = only_match(household(), [*nearer, site("Far", 2.0, capacity=1)])
+    nearer = [
+        provider(f"N{k}", km_north=0.1 * k, capacity=0, dietary={"halal"}) for k in range(1, 6)
+    ]
+    match = only_match(
+        referral(outcode="BD1"),
+        [*nearer, provider("Far", km_north=2.0, capacity=1, dietary={"halal"})],
+    )
     assert match.provider_id == "Far"
     assert match.explanation == (
         "Far Food Bank, 2.0 km: the nearest provider with room. Nearer: N1 Food Bank was full; "
@@ -82,8 +53,11 @@ def test_matched_names_three_nearer_sites_and_counts_the_rest() -> None:
 
 def test_capacity_exhausted_lists_only_sites_that_could_take_the_household() -> None:
     """A site without the household's stock is considered but not listed as having been full."""
-    providers = [site("Plain", 0.05, halal=False), *(site(f"H{k}", 0.1 * k) for k in range(1, 5))]
-    match = only_match(household(dietary=frozenset({"halal"})), providers)
+    providers = [
+        provider("Plain", km_north=0.05, capacity=0),
+        *(provider(f"H{k}", km_north=0.1 * k, capacity=0, dietary={"halal"}) for k in range(1, 5)),
+    ]
+    match = only_match(referral(dietary=frozenset({"halal"}), outcode="BD1"), providers)
     assert match.reason is Reason.CAPACITY_EXHAUSTED
     assert match.explanation.endswith(
         ": H1 Food Bank (0.1 km) was full; H2 Food Bank (0.2 km) was full; "
@@ -95,10 +69,13 @@ def test_capacity_exhausted_lists_only_sites_that_could_take_the_household() -> 
 def test_not_eligible_lists_only_sites_with_the_right_stock() -> None:
     """Out-of-area sites with the stock are listed and counted; the one without is skipped."""
     providers = [
-        site("Plain", 0.05, capacity=1, halal=False),
-        *(site(f"H{k}", 0.1 * k, capacity=1, area="LS") for k in range(1, 5)),
+        provider("Plain", km_north=0.05, capacity=1),
+        *(
+            provider(f"H{k}", km_north=0.1 * k, capacity=1, service_area={"LS"}, dietary={"halal"})
+            for k in range(1, 5)
+        ),
     ]
-    match = only_match(household(dietary=frozenset({"halal"})), providers)
+    match = only_match(referral(dietary=frozenset({"halal"}), outcode="BD1"), providers)
     assert match.reason is Reason.NOT_ELIGIBLE
     assert match.explanation == (
         "Providers in reach with the right stock do not serve BD1: H1 Food Bank (0.1 km); "
@@ -111,9 +88,13 @@ def test_a_site_at_the_same_distance_is_not_called_nearer() -> None:
     """Two households, two sites with one place each at the same distance (and a full one
     nearer): whoever gets the second site in provider order is told of the full one only; the
     engine broke a tie, it did not pass a nearer site over."""
-    first = household()
-    second = dataclasses.replace(first, referral_id="R2", urgency=Urgency.EMERGENCY)
-    providers = (site("Full", 0.5), site("A", 1.0, capacity=1), site("B", 1.0, capacity=1))
+    first = referral(outcode="BD1")
+    second = referral("R2", urgency=Urgency.EMERGENCY, outcode="BD1")
+    providers = (
+        provider("Full", km_north=0.5, capacity=0, dietary={"halal"}),
+        provider("A", km_north=1.0, capacity=1, dietary={"halal"}),
+        provider("B", km_north=1.0, capacity=1, dietary={"halal"}),
+    )
     matches = solve(Problem((first, second), providers)).matches
     assert sorted(m.provider_id or "" for m in matches) == ["A", "B"]
     to_b = next(m for m in matches if m.provider_id == "B")
@@ -159,20 +140,20 @@ def test_every_claim_is_true_of_the_final_answer(problem: Problem) -> None:
     result = solve(problem)
     use = _usage(problem, result)
     sites = {p.provider_id: p for p in problem.providers}
-    for referral, m in zip(problem.referrals, result.matches, strict=True):
+    for household, m in zip(problem.referrals, result.matches, strict=True):
         for claim in m.claims:
             site, u = sites[claim.provider_id], use[claim.provider_id]
-            assert pair_mode(referral, site) is not None
-            assert claim.distance_km == pytest.approx(distance(referral, site), abs=1e-9)
+            assert pair_mode(household, site) is not None
+            assert claim.distance_km == pytest.approx(distance(household, site), abs=1e-9)
             assert f"{names_of(problem)[claim.provider_id]}" in m.explanation
             for limit in claim.limits:
                 if limit is Limit.FULL:
                     assert u.parcels == site.capacity
                 elif limit is Limit.PEOPLE:
                     assert site.people_capacity is not None
-                    assert u.people + referral.household_size > site.people_capacity
+                    assert u.people + household.household_size > site.people_capacity
                 elif limit is Limit.DELIVERY:
-                    assert referral.needs_delivery
+                    assert household.needs_delivery
                     assert u.deliveries >= site.delivery_capacity
                 elif limit is Limit.STOCK:
                     assert claim.tags
@@ -180,17 +161,17 @@ def test_every_claim_is_true_of_the_final_answer(problem: Problem) -> None:
                         cap = site.dietary[tag]
                         assert cap is not None and u.tags.get(tag, 0) >= cap
                 elif limit is Limit.LACKS_TAGS:
-                    assert set(claim.tags) == set(referral.dietary) - set(site.dietary)
+                    assert set(claim.tags) == set(household.dietary) - set(site.dietary)
                     assert claim.tags
                 elif limit is Limit.OUT_OF_AREA:
-                    assert referral.outcode is not None and not in_area(referral, site)
+                    assert household.outcode is not None and not in_area(household, site)
                 elif limit is Limit.NO_POSTCODE:
-                    assert referral.outcode is None and site.service_area
+                    assert household.outcode is None and site.service_area
                 else:
                     assert limit is Limit.ROOM and result.status is not SolveStatus.OPTIMAL
             if m.matched:
                 chosen = sites[m.provider_id or ""]
-                assert round(claim.distance_km * 1000) < round(distance(referral, chosen) * 1000)
+                assert round(claim.distance_km * 1000) < round(distance(household, chosen) * 1000)
             else:
                 most = max(u.held, key=lambda x: x.rank) if u.held else None
                 if claim.limits and claim.limits[0] not in (
@@ -200,9 +181,9 @@ def test_every_claim_is_true_of_the_final_answer(problem: Problem) -> None:
                 ):
                     assert claim.most_urgent_held == most
                     if "more urgent" in m.explanation:
-                        assert most is not None and most.rank > referral.urgency.rank
+                        assert most is not None and most.rank > household.urgency.rank
         if m.matched:
-            exact = distance(referral, sites[m.provider_id or ""])
+            exact = distance(household, sites[m.provider_id or ""])
             assert m.explanation.startswith(
                 f"{names_of(problem)[m.provider_id or '']}, {exact:.1f} km"
             )
@@ -214,7 +195,9 @@ def names_of(problem: Problem) -> dict[str, str]:
 
 def test_distance_is_rounded_once_from_the_exact_value() -> None:
     """A site 1.74989 km away reads "1.7 km" (not 1.750 rounded again to "1.8")."""
-    match = only_match(household(), [site("A", 1.74989, capacity=1)])
+    match = only_match(
+        referral(outcode="BD1"), [provider("A", km_north=1.74989, capacity=1, dietary={"halal"})]
+    )
     assert match.distance_km == 1.75
     assert match.explanation.startswith("A Food Bank, 1.7 km:")
 
@@ -222,14 +205,14 @@ def test_distance_is_rounded_once_from_the_exact_value() -> None:
 def test_delivery_slots_are_named_when_they_bind() -> None:
     """A delivery household passed over at a nearer site whose parcels and delivery slots are
     both used up is told both, not only that the site "was full"."""
-    taker = dataclasses.replace(household(), referral_id="T", needs_delivery=True,
-                                urgency=Urgency.EMERGENCY,
-                                latitude=north(-1.0))  # fmt: skip
-    me = dataclasses.replace(household(), needs_delivery=True)
-    near = dataclasses.replace(site("Near", 0.5, capacity=1), delivery_capacity=1,
-                               delivery_radius_km=5.0)  # fmt: skip
-    far = dataclasses.replace(site("Far", 2.0, capacity=5), delivery_capacity=1,
-                              delivery_radius_km=2.5)  # fmt: skip
+    taker = referral(
+        "T", km_north=-1.0, urgency=Urgency.EMERGENCY, needs_delivery=True, outcode="BD1"
+    )
+    me = referral(needs_delivery=True, outcode="BD1")
+    near = provider("Near", km_north=0.5, capacity=1, dietary={"halal"},
+                    delivery_capacity=1, delivery_radius_km=5.0)  # fmt: skip
+    far = provider("Far", km_north=2.0, capacity=5, dietary={"halal"},
+                   delivery_capacity=1, delivery_radius_km=2.5)  # fmt: skip
     matches = solve(Problem((taker, me), (near, far))).matches
     mine = next(m for m in matches if m.referral_id == "R")
     assert mine.provider_id == "Far"
@@ -239,26 +222,30 @@ def test_delivery_slots_are_named_when_they_bind() -> None:
 def test_only_the_missing_tags_are_named() -> None:
     """A site with vegan but not halal stock "does not stock halal", not "halal and vegan"."""
     needs = frozenset({"halal", "vegan"})
-    vegan_only = dataclasses.replace(site("V", 0.5, capacity=1), dietary={"vegan": None})
-    both = dataclasses.replace(site("B", 1.0, capacity=1), dietary={"halal": None, "vegan": None})
-    match = only_match(household(dietary=needs), [vegan_only, both])
+    vegan_only = provider("V", km_north=0.5, capacity=1, dietary=["vegan"])
+    both = provider("B", km_north=1.0, capacity=1, dietary=["halal", "vegan"])
+    match = only_match(referral(dietary=needs, outcode="BD1"), [vegan_only, both])
     assert "V Food Bank does not stock halal." in match.explanation
 
 
 def test_more_urgent_only_when_true_else_the_tie_break_is_named() -> None:
     """Unmatched for lack of room at a site holding a household of the same tier: no claim of
     "more urgent"; at one holding an emergency, the emergency is named."""
-    rival = dataclasses.replace(household(), referral_id="X")
-    me = dataclasses.replace(household(), latitude=north(-1.0))
-    matches = solve(Problem((rival, me), (site("A", 0.2, capacity=1),))).matches
+    rival = referral("X", outcode="BD1")
+    me = referral(km_north=-1.0, outcode="BD1")
+    matches = solve(
+        Problem((rival, me), (provider("A", km_north=0.2, capacity=1, dietary={"halal"}),))
+    ).matches
     mine = next(m for m in matches if m.referral_id == "R")
     assert mine.reason is Reason.CAPACITY_EXHAUSTED
     assert "more urgent" not in mine.explanation
     assert "holding standard households like this one" in mine.explanation
     assert "least total distance" in mine.explanation
-    urgent = dataclasses.replace(rival, urgency=Urgency.EMERGENCY, latitude=north(-1.0))
-    me = household()
-    matches = solve(Problem((urgent, me), (site("A", 0.2, capacity=1),))).matches
+    urgent = referral("X", km_north=-1.0, urgency=Urgency.EMERGENCY, outcode="BD1")
+    me = referral(outcode="BD1")
+    matches = solve(
+        Problem((urgent, me), (provider("A", km_north=0.2, capacity=1, dietary={"halal"}),))
+    ).matches
     mine = next(m for m in matches if m.referral_id == "R")
     assert "holding emergency households" in mine.explanation
 
@@ -266,8 +253,10 @@ def test_more_urgent_only_when_true_else_the_tie_break_is_named() -> None:
 def test_a_household_without_postcode_is_told_why_an_area_excludes_it() -> None:
     """Located by coordinates only, a household is told that the site serves listed districts
     and it gave no postcode, not that the site does not serve "this location"."""
-    me = dataclasses.replace(household(), outcode=None)
-    match = only_match(me, [site("A", 0.2, capacity=1, area="BD")])
+    me = referral()
+    match = only_match(
+        me, [provider("A", km_north=0.2, capacity=1, service_area={"BD"}, dietary={"halal"})]
+    )
     assert match.reason is Reason.NOT_ELIGIBLE
     assert "this location" not in match.explanation
     assert "gave no postcode" in match.explanation

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from matching.candidates import PairStatus, _pair_order, candidate_pairs
 from matching.geo import Gazetteer, distance_km, normalise_outcode, split_postcode
-from matching.models import Mode, Problem, Provider, Referral, Urgency
+from matching.models import Mode, Problem
+from tests.matching.builders import provider, referral
 from tests.matching.oracle import LEEDS, OUTCODES, TAGS, feasible, pair_mode, problems
 
 
@@ -79,15 +80,11 @@ def _shared_point_problems(draw: st.DrawFn) -> Problem:
     """Problems where many households share a point and sites share points (equal distances)."""
     referrals = []
     for i in range(draw(st.integers(0, 30))):
-        lat, lon = draw(_place)
         referrals.append(
-            Referral(
-                referral_id=f"R{i}",
-                latitude=lat,
-                longitude=lon,
-                household_size=1,
-                urgency=Urgency.STANDARD,
-                dietary=frozenset(draw(st.sampled_from([(), (), ("halal",), TAGS[:2]]))),
+            referral(
+                f"R{i}",
+                at=draw(_place),
+                dietary=draw(st.sampled_from([(), (), ("halal",), TAGS[:2]])),
                 max_travel_km=draw(st.sampled_from([0.0, 1.5, 3.0])),
                 needs_delivery=draw(st.booleans()),
                 outcode=draw(st.sampled_from([*OUTCODES, None])),
@@ -95,18 +92,15 @@ def _shared_point_problems(draw: st.DrawFn) -> Problem:
         )
     providers = []
     for j in range(draw(st.integers(0, 6))):
-        lat, lon = draw(_place)
         providers.append(
-            Provider(
-                provider_id=f"P{j}",
+            provider(
+                f"P{j}",
                 name=f"Site {j}",
-                latitude=lat,
-                longitude=lon,
-                capacity=1,
-                dietary=dict.fromkeys(draw(st.sampled_from([TAGS, ("halal",), ()]))),
+                at=draw(_place),
+                dietary=draw(st.sampled_from([TAGS, ("halal",), ()])),
                 delivery_capacity=draw(st.integers(0, 1)),
                 delivery_radius_km=draw(st.sampled_from([0.0, 2.0])),
-                service_area=frozenset(draw(st.sampled_from([(), ("LS1",), ("LS",)]))),
+                service_area=draw(st.sampled_from([(), ("LS1",), ("LS",)])),
             )
         )
     return Problem(tuple(referrals), tuple(providers))

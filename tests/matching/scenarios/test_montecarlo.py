@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,8 +24,9 @@ from matching.scenarios import (
     monte_carlo_summary,
     parse_scenarios,
 )
-from tests.matching.scenarios.builders import REPO, provider, referral
+from tests.matching.builders import provider, referral
 
+REPO = Path(__file__).resolve().parents[3]
 ILKLEY = (53.925, -1.822)  # LS29: about 25 km from LS9, beyond any household's 5 km
 SHORT = "unmatched_emergency_capacity"
 
@@ -38,11 +40,9 @@ def small_region() -> Problem:
 
 def emergencies(capacity: int) -> Problem:
     """Three emergency households in LS9, one in LS29 out of everyone's reach; one LS9 site."""
-    households = [referral(f"R{i}", urgency=Urgency.EMERGENCY) for i in range(3)]
-    far = referral(
-        "R9", urgency=Urgency.EMERGENCY, latitude=ILKLEY[0], longitude=ILKLEY[1], outcode="LS29"
-    )
-    return Problem((*households, far), (provider("P1", capacity),))
+    households = [referral(f"R{i}", at="LS9", urgency=Urgency.EMERGENCY) for i in range(3)]
+    far = referral("R9", urgency=Urgency.EMERGENCY, at=ILKLEY, outcode="LS29")
+    return Problem((*households, far), (provider("P1", capacity=capacity, at="LS9"),))
 
 
 RISE = Scenario("rise", (ScaleDemand(1.25, 0, Uniform(1.0, 1.5)),), "Up by 0% to 50%.")

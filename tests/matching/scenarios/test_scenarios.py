@@ -42,7 +42,7 @@ from matching.scenarios import (
     set_delivery,
 )
 from matching.scenarios.engine import solve_problem as solve
-from tests.matching.scenarios.builders import LS9, provider, referral, write
+from tests.matching.builders import LS9, provider, referral, scenario_file
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -79,7 +79,7 @@ def test_sample_scenarios_parse_and_name_real_sample_sites() -> None:
 
 def test_base_paths_are_relative_to_the_toml_file(tmp_path: Path) -> None:
     """A scenario file run from anywhere finds its CSVs next to itself."""
-    path = write(tmp_path, '[[scenario]]\nname = "a"\nclose = ["P1"]\n')
+    path = scenario_file(tmp_path, '[[scenario]]\nname = "a"\nclose = ["P1"]\n')
     file = load_scenario_file(path)
     assert file.referrals == (tmp_path / "referrals.csv").resolve()
     assert file.providers == (tmp_path / "providers.csv").resolve()
@@ -104,7 +104,7 @@ capacity = 12
 dietary = ["halal", "baby:3"]
 service_area = ["LS9"]
 """
-    (scenario,) = load_scenario_file(write(tmp_path, text)).scenarios
+    (scenario,) = load_scenario_file(scenario_file(tmp_path, text)).scenarios
     assert scenario.edits == (
         CloseProviders(("P1", "P2")),
         ScaleCapacity(0.5, 0, (), ("LS",)),
@@ -141,13 +141,13 @@ close = ["P1"]
 name = "surge"
 demand = 1.2
 """
-    both = load_scenario_file(write(tmp_path, text)).scenario("both")
+    both = load_scenario_file(scenario_file(tmp_path, text)).scenario("both")
     assert both.edits == (ScaleDemand(1.2, 0), CloseProviders(("P1",)), ScaleCapacity(1.0, 2))
 
 
 def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     """A TOML typo is reported with the file and its line number."""
-    path = write(tmp_path, '\n[[scenario]]\nname = "unclosed\n')
+    path = scenario_file(tmp_path, '\n[[scenario]]\nname = "unclosed\n')
     (message,) = problems_of(path)
     assert message.startswith(f"{path}, line 6: not valid TOML")
 
@@ -172,7 +172,7 @@ name = "B"
 postcode = "ZZ99 9ZZ"
 capcity = 4
 """
-    messages = problems_of(write(tmp_path, text))
+    messages = problems_of(scenario_file(tmp_path, text))
     assert (
         f"{tmp_path / 'scenarios.toml'}, line 7, scenario 'surge', key 'demand.factor': "
         "expected a number > 0 and <= 20, got -1"
@@ -207,7 +207,7 @@ combine = ["a"]
 name = "a"
 clsoe = ["P1"]
 """
-    messages = problems_of(write(tmp_path, text))
+    messages = problems_of(scenario_file(tmp_path, text))
     assert any(
         "line 7, scenario 'a', key 'combine': no scenario named 'nope'" in m for m in messages
     )
@@ -230,7 +230,7 @@ def test_missing_base_files_are_named(tmp_path: Path) -> None:
 
 def test_unknown_provider_ids_are_named_against_the_base() -> None:
     """Closing or equipping a site the base does not have is refused, naming scenario and id."""
-    base = Problem((referral("R1"),), (provider("P1"),))
+    base = Problem((referral("R1", at="LS9"),), (provider("P1", at="LS9"),))
     scenarios = parse_scenarios(
         {
             "scenario": [
@@ -256,8 +256,11 @@ def test_unknown_provider_ids_are_named_against_the_base() -> None:
 def test_edits_never_change_the_base() -> None:
     """Applying every kind of edit leaves the base problem as it was."""
     base = Problem(
-        (referral("R1"), referral("R2", urgency=Urgency.EMERGENCY)),
-        (provider("P1", 2), provider("P2", 3, people_capacity=6)),
+        (referral("R1", at="LS9"), referral("R2", at="LS9", urgency=Urgency.EMERGENCY)),
+        (
+            provider("P1", capacity=2, at="LS9"),
+            provider("P2", capacity=3, at="LS9", people_capacity=6),
+        ),
     )
     copy = Problem(tuple(base.referrals), tuple(base.providers))
     scenario = Scenario(
@@ -282,9 +285,11 @@ def test_capacity_scales_by_provider_and_by_area_rounding_half_up() -> None:
     base = Problem(
         (),
         (
-            provider("A", 5, people_capacity=15, dietary={"halal": 3, "baby": None}),
-            provider("B", 4, outcode="LS10"),
-            provider("C", 4, outcode="BD1"),
+            provider(
+                "A", capacity=5, at="LS9", people_capacity=15, dietary={"halal": 3, "baby": None}
+            ),
+            provider("B", capacity=4, at="LS9", outcode="LS10"),
+            provider("C", capacity=4, at="LS9", outcode="BD1"),
         ),
     )
     scaled = scale_capacity(base, factor=1.5, provider_ids=["A"])
@@ -301,14 +306,20 @@ def test_capacity_scales_by_provider_and_by_area_rounding_half_up() -> None:
 
 def test_adding_parcels_adds_people_at_the_sites_rate() -> None:
     """'add' parcels at a site with a people cap raises the cap by its people per parcel."""
-    base = Problem((), (provider("A", 10, people_capacity=25),))
+    base = Problem((), (provider("A", capacity=10, at="LS9", people_capacity=25),))
     (site,) = scale_capacity(base, add=4).providers
     assert (site.capacity, site.people_capacity) == (14, 35)
 
 
 def test_delivery_and_closing_touch_only_named_sites() -> None:
     """A van changes only its site's delivery; closing removes only the named sites."""
-    base = Problem((), (provider("A", delivery_capacity=1, delivery_radius_km=2.0), provider("B")))
+    base = Problem(
+        (),
+        (
+            provider("A", at="LS9", delivery_capacity=1, delivery_radius_km=2.0),
+            provider("B", at="LS9"),
+        ),
+    )
     van = set_delivery(base, ["A"], delivery_radius_km=9.0)
     assert [(p.delivery_capacity, p.delivery_radius_km) for p in van.providers] == [
         (1, 9.0),
@@ -321,9 +332,9 @@ def test_travel_limits_change_for_the_chosen_households() -> None:
     """Travel edits respect the urgency and area filters and leave others alone."""
     base = Problem(
         (
-            referral("R1", urgency=Urgency.EMERGENCY, max_travel_km=2.0),
-            referral("R2", max_travel_km=2.0),
-            referral("R3", urgency=Urgency.EMERGENCY, outcode="BD1", max_travel_km=2.0),
+            referral("R1", at="LS9", urgency=Urgency.EMERGENCY, max_travel_km=2.0),
+            referral("R2", at="LS9", max_travel_km=2.0),
+            referral("R3", at="LS9", urgency=Urgency.EMERGENCY, outcode="BD1", max_travel_km=2.0),
         ),
         (),
     )
@@ -335,7 +346,7 @@ def test_travel_limits_change_for_the_chosen_households() -> None:
 
 def test_demand_resampling_is_reproducible_and_keeps_the_base() -> None:
     """x1.5 keeps every base household in order and adds copies drawn with the seed."""
-    base = Problem(tuple(referral(f"R{i}", household_size=i + 1) for i in range(10)), ())
+    base = Problem(tuple(referral(f"R{i}", at="LS9", household_size=i + 1) for i in range(10)), ())
     surge = scale_demand(base, 1.5, seed=4)
     assert surge == scale_demand(base, 1.5, seed=4)
     assert surge.referrals[:10] == base.referrals
@@ -353,7 +364,7 @@ def test_demand_resampling_is_reproducible_and_keeps_the_base() -> None:
 
 def test_demand_below_one_keeps_a_subset_in_input_order() -> None:
     """x0.5 keeps half the households, in their input order."""
-    base = Problem(tuple(referral(f"R{i:02d}") for i in range(20)), ())
+    base = Problem(tuple(referral(f"R{i:02d}", at="LS9") for i in range(20)), ())
     fewer = scale_demand(base, 0.5, seed=1)
     ids = [r.referral_id for r in fewer.referrals]
     assert len(ids) == 10
@@ -362,7 +373,7 @@ def test_demand_below_one_keeps_a_subset_in_input_order() -> None:
 
 def test_copy_ids_never_clash_with_existing_ids() -> None:
     """A copy of R1 skips R1~1 when the base already has a referral with that id."""
-    base = Problem((referral("R1"), referral("R1~1")), ())
+    base = Problem((referral("R1", at="LS9"), referral("R1~1", at="LS9")), ())
     ids = [r.referral_id for r in scale_demand(base, 4.0, seed=0).referrals]
     assert len(ids) == len(set(ids)) == 8
 
@@ -374,14 +385,18 @@ def test_copy_ids_never_clash_with_existing_ids() -> None:
 def hand_case() -> tuple[Problem, MatchResult]:
     """Six households in two districts, two sites; four matched at 1, 2, 3 and 10 km."""
     refs = (
-        referral("A", urgency=Urgency.EMERGENCY, household_size=4),
-        referral("B", urgency=Urgency.URGENT, household_size=2),
-        referral("C", household_size=1),
-        referral("D", outcode="LS10", household_size=3),
-        referral("E", outcode="LS10", urgency=Urgency.EMERGENCY, household_size=2),
-        referral("F", outcode=None, household_size=5, needs_delivery=True),
+        referral("A", at="LS9", urgency=Urgency.EMERGENCY, household_size=4),
+        referral("B", at="LS9", urgency=Urgency.URGENT, household_size=2),
+        referral("C", at="LS9", household_size=1),
+        referral("D", at="LS9", outcode="LS10", household_size=3),
+        referral("E", at="LS9", outcode="LS10", urgency=Urgency.EMERGENCY, household_size=2),
+        referral("F", at=LS9, outcode=None, household_size=5, needs_delivery=True),
     )
-    provs = (provider("P1", 3), provider("P2", 4, delivery_capacity=1), provider("P3", 0))
+    provs = (
+        provider("P1", capacity=3, at="LS9"),
+        provider("P2", capacity=4, at="LS9", delivery_capacity=1),
+        provider("P3", capacity=0, at="LS9"),
+    )
     matches = (
         Match("A", Reason.MATCHED, "P1", Mode.COLLECT, 1.0),
         Match("B", Reason.MATCHED, "P1", Mode.COLLECT, 2.0),
@@ -435,7 +450,7 @@ def test_small_districts_are_left_out_of_fairness() -> None:
 
 def test_no_match_at_all_leaves_distance_undefined() -> None:
     """With nobody matched, distances are undefined (None), not zero."""
-    problem = Problem((referral("A"),), ())
+    problem = Problem((referral("A", at="LS9"),), ())
     result = MatchResult(SolveStatus.OPTIMAL, (Match("A", Reason.NO_PROVIDER_IN_REACH),),
                          TierCounts(), 0.0, 0.0)  # fmt: skip
     s = compute_kpis(problem, result).summary()
@@ -498,24 +513,24 @@ def small_problems(draw: st.DrawFn) -> Problem:
     refs = tuple(
         referral(
             f"R{i}",
-            latitude=LS9[0] + draw(offset),
-            longitude=LS9[1] + draw(offset),
+            at=(LS9[0] + draw(offset), LS9[1] + draw(offset)),
             household_size=draw(st.integers(1, 6)),
             urgency=draw(st.sampled_from(list(Urgency))),
             max_travel_km=draw(st.sampled_from([1.0, 2.0, 5.0])),
             needs_delivery=draw(st.booleans()),
+            outcode="LS9",
         )
         for i in range(n)
     )
     provs = tuple(
         provider(
             f"P{j}",
-            draw(st.integers(0, 3)),
-            latitude=LS9[0] + draw(offset),
-            longitude=LS9[1] + draw(offset),
+            capacity=draw(st.integers(0, 3)),
+            at=(LS9[0] + draw(offset), LS9[1] + draw(offset)),
             people_capacity=draw(st.one_of(st.none(), st.integers(0, 10))),
             delivery_capacity=draw(st.integers(0, 2)),
             delivery_radius_km=3.0,
+            outcode="LS9",
         )
         for j in range(m)
     )

@@ -23,7 +23,7 @@ from matching.scenarios import (
     parse_scenarios,
 )
 from matching.scenarios.distributions import median, quantile, sample
-from tests.matching.scenarios.builders import write
+from tests.matching.builders import scenario_file
 
 
 def problems_of(path: Path) -> list[str]:
@@ -123,7 +123,7 @@ seed = 3
 name = "normal"
 demand = { factor = { distribution = "normal", mean = 1.2, sd = 0.1, low = 1.0, high = 1.5 } }
 """
-    winter, normal = load_scenario_file(write(tmp_path, text)).scenarios
+    winter, normal = load_scenario_file(scenario_file(tmp_path, text)).scenarios
     capacity, demand = winter.edits
     assert isinstance(capacity, ScaleCapacity) and capacity.spread == Triangular(0.8, 1.0, 1.0)
     assert capacity.factor == pytest.approx(median(Triangular(0.8, 1.0, 1.0)))
@@ -178,7 +178,7 @@ def test_bad_distributions_name_line_key_and_expectation(
 ) -> None:
     """Each wrong distribution is refused with its line, scenario and key, and what is expected."""
     text = f'\n[[scenario]]\nname = "winter"\ndemand = {{ factor = {factor}, seed = 1 }}\n'
-    path = write(tmp_path, text)
+    path = scenario_file(tmp_path, text)
     assert problems_of(path) == [f"{path}, line 7, scenario 'winter', {expected}"]
 
 
@@ -189,7 +189,7 @@ def test_capacity_distribution_bounds(tmp_path: Path) -> None:
 name = "thin"
 capacity = { factor = { distribution = "uniform", low = -0.1, high = 0.5 } }
 """
-    (message,) = problems_of(write(tmp_path, text))
+    (message,) = problems_of(scenario_file(tmp_path, text))
     assert "key 'capacity.factor.low': expected a number >= 0, got -0.1" in message
 
 
