@@ -7,14 +7,14 @@ the benchmark use the smaller builders (:func:`add_organisation`, :func:`add_use
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from api import clock, convert
+from api import convert
 from api.auth import hash_password
+from api.clock import current_week as current_week
 from api.db import Database
 from api.tables import (
     Capacity,
@@ -73,13 +73,6 @@ def add_user(
     session.add(user)
     session.flush()
     return user
-
-
-def current_week(today: date | None = None) -> tuple[date, date]:
-    """Monday..Sunday of the week containing ``today`` (default: today in the service's zone)."""
-    today = today or clock.today()
-    start = today - timedelta(days=today.weekday())
-    return start, start + timedelta(days=6)
 
 
 def seed_demo(db: Database, referrals_csv: Path, providers_csv: Path) -> list[SignIn]:
