@@ -1,7 +1,8 @@
-"""The few reads pages need that no service offers yet, built on the repository.
+"""The few reads pages need that no service offers: names and a decision, for display.
 
-Each is a read-only lookup for display (names, the latest decision, the live snapshot);
-nothing here decides or changes anything.
+Each is a read-only lookup of what a page already may show (the caller has read the offer,
+referral or thread through its service first); nothing here decides who may see what, or
+changes anything.
 """
 
 from __future__ import annotations
@@ -9,17 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from api import clock, convert, minimise
-from api import repository as repo
-from api.auth import Principal
 from api.db import Database
-from api.record import foi
-from api.record.search import SearchFilters, SearchPage, search
-from api.schemas import ReferralForCharity
-from api.tables import MatchRunItem, Offer, Organisation, Provider, Referral
-from matching.models import Problem
+from api.tables import MatchRunItem, Organisation, Provider
 
 
 def site_names(db: Database, provider_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
@@ -61,63 +54,3 @@ def latest_decision(db: Database, referral_id: int) -> tuple[str, str] | None:
             .limit(1)
         ).first()
     return None if row is None else (row[0], row[1])
-
-
-def live_problem(db: Database, principal: Principal) -> Problem:
-    """Today's snapshot for a planner: the council's open referrals and every site's free
-    capacity, as the engine would see them in a match run now."""
-    with db.read() as session:
-        referrals = repo.open_referrals(session, principal.organisation_id)
-        supply = repo.current_supply(session, clock.today())
-        return convert.problem(referrals, supply)
-
-
-def foi_search(
-    db: Database, principal: Principal, query: str, filters: SearchFilters, page: int, size: int
-) -> SearchPage:
-    """The record search the FOI API runs, in the reader's scope (redacted for officers)."""
-    with db.read() as session:
-        return search(
-            session,
-            query=query,
-            scope=foi.scope_of(principal),
-            filters=filters,
-            page=page,
-            size=size,
-        )
-
-
-def households_for_offers(
-    db: Database, principal: Principal, offer_ids: Iterable[int]
-) -> dict[int, ReferralForCharity]:
-    """``{offer id: the household as the charity may see it}`` for the charity's own offers.
-
-    The batch form of ``referrals.get_referral`` for a charity's list page (two queries
-    instead of three per offer); every household still goes through ``api.minimise``.
-    Offers at another organisation's sites are left out.
-    """
-    ids = sorted(set(offer_ids))
-    if not ids:
-        return {}
-    with db.read() as session:
-        own = list(
-            session.scalars(
-                select(Offer)
-                .join(Provider, Provider.id == Offer.provider_id)
-                .where(Offer.id.in_(ids), Provider.organisation_id == principal.organisation_id)
-            ).all()
-        )
-        referrals = {
-            r.id: r
-            for r in session.scalars(
-                select(Referral)
-                .where(Referral.id.in_({o.referral_id for o in own}))
-                .options(selectinload(Referral.personal))
-            ).all()
-        }
-        return {
-            o.id: minimise.for_charity(
-                referrals[o.referral_id], o, referrals[o.referral_id].personal
-            )
-            for o in own
-        }
