@@ -145,9 +145,9 @@ def _place_some(db: Database, settings: Settings, count: int) -> int:
 
 def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
     """Seed the sample region on ``backend`` and time every page."""
+    from api.scenarios.store import RUNS
     from api.services.matching import run_matching
-    from api.web import planner, queries
-    from api.web.security import current_viewer  # noqa: F401 (imported for warm caches)
+    from api.services.scenario_runs import live_problem
 
     facts: dict[str, str] = {}
     with database(backend) as url:
@@ -212,8 +212,8 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
         with db.read() as session:
             council = session.scalar(select(Organisation.id).where(Organisation.kind == "council"))
         assert council is not None
-        base = queries.live_problem(db, principal)
-        scenario = planner.RUNS.start(
+        base = live_problem(db, principal.organisation_id)
+        scenario = RUNS.start(
             organisation_id=council, title="bench", base=base,
             spec={"scenario": [{"name": "close-first", "close": [base.providers[0].provider_id]}]},
             seconds=2,
