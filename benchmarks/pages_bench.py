@@ -120,8 +120,8 @@ def _place_some(db: Database, settings: Settings, count: int) -> int:
 def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
     """Seed the sample region on ``backend`` and time every page."""
     from api.match_runs.service import run_matching
-    from api.web import planner, queries
-    from api.web.security import current_viewer  # noqa: F401 (imported for warm caches)
+    from api.scenarios.runs import live_problem
+    from api.scenarios.store import RUNS
 
     facts: dict[str, str] = {}
     with fresh_database(backend, prefix="pages") as url:
@@ -187,8 +187,8 @@ def measure(backend: str, repeat: int) -> tuple[list[Timing], dict[str, str]]:
         with db.read() as session:
             council = session.scalar(select(Organisation.id).where(Organisation.kind == "council"))
         assert council is not None
-        base = queries.live_problem(db, principal)
-        scenario = planner.RUNS.start(
+        base = live_problem(db, principal.organisation_id)
+        scenario = RUNS.start(
             organisation_id=council, title="bench", base=base,
             spec={"scenario": [{"name": "close-first", "close": [base.providers[0].provider_id]}]},
             seconds=2,

@@ -10,6 +10,7 @@ stop working at once, in every server process.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
@@ -185,3 +186,32 @@ def set_password(db: Database, user_id: int, password: str, by: Principal | None
             actor_label=actor_label(by),
         )
         return user
+
+
+@dataclass(frozen=True)
+class SessionAccount:
+    """The account behind a live page session: who acts, and the names a page shows."""
+
+    principal: Principal
+    display_name: str
+    organisation_name: str
+
+
+def session_account(db: Database, user_id: int, session_version: int) -> SessionAccount | None:
+    """The account of a page session, or ``None`` when the user does not exist, is
+    deactivated, or has ended the sessions of ``session_version`` (signed out, new password)."""
+    with db.read() as session:
+        user = session.scalar(select(User).where(User.id == user_id))
+        if user is None or not user.is_active or user.session_version != session_version:
+            return None
+        organisation = user.organisation
+        return SessionAccount(
+            principal=Principal(
+                organisation_id=user.organisation_id,
+                organisation_kind=organisation.kind,
+                role=user.role,
+                user_id=user.id,
+            ),
+            display_name=user.display_name,
+            organisation_name=organisation.name,
+        )

@@ -10,7 +10,7 @@ UTC date is still yesterday, so "today" comes from here: the zone in ``FOODMATCH
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,3 +43,10 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in the service's time zone."""
     return now().astimezone(service_zone()).date()
+
+
+def current_week(day: date | None = None) -> tuple[date, date]:
+    """Monday..Sunday of the week containing ``day`` (default: today in the service's zone)."""
+    day = day or today()
+    start = day - timedelta(days=day.weekday())
+    return start, start + timedelta(days=6)

@@ -7,14 +7,13 @@ the benchmark use the smaller builders (:func:`add_organisation`, :func:`add_use
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from api.auth.tokens import hash_password
-from api.core import clock
+from api.core.clock import current_week
 from api.core.db import Database
 from api.core.tables import Capacity, Organisation, Provider, Referral, ReferralPersonal, User
 from api.core.vocabulary import OrganisationKind, ReferralStatus, Role
@@ -65,13 +64,6 @@ def add_user(
     session.add(user)
     session.flush()
     return user
-
-
-def current_week(today: date | None = None) -> tuple[date, date]:
-    """Monday..Sunday of the week containing ``today`` (default: today in the service's zone)."""
-    today = today or clock.today()
-    start = today - timedelta(days=today.weekday())
-    return start, start + timedelta(days=6)
 
 
 def seed_demo(db: Database, referrals_csv: Path, providers_csv: Path) -> list[SignIn]:

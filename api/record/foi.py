@@ -44,7 +44,15 @@ from api.record.schemas import (
     FoiRequestRead,
     FoiRequestUpdate,
 )
-from api.record.search import Scope, SearchFilters, apply_scope, match_clause, query_terms
+from api.record.search import (
+    Scope,
+    SearchFilters,
+    SearchPage,
+    apply_scope,
+    match_clause,
+    query_terms,
+    search,
+)
 from api.record.settings import get_record_settings
 from api.record.tables import FoiExport, FoiRequest, FoiRequestStatus, SearchDocument
 from api.record.workdays import foi_due_date
@@ -55,6 +63,16 @@ MAX_EXPORT_ITEMS = 50_000
 def scope_of(principal: Principal) -> Scope:
     """What an FOI reader may see: their organisation; administrators unredacted."""
     return Scope(organisation_id=principal.organisation_id, unredacted=principal.role == Role.ADMIN)
+
+
+def search_record(
+    db: Database, principal: Principal, query: str, filters: SearchFilters, page: int, size: int
+) -> SearchPage:
+    """The record search of ``GET /foi/search``, in the reader's scope (redacted for officers)."""
+    with db.read() as session:
+        return search(
+            session, query=query, scope=scope_of(principal), filters=filters, page=page, size=size
+        )
 
 
 # --- register ------------------------------------------------------------------------------

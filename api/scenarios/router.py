@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Response
 
 from api.auth.tokens import Principal, require_roles
 from api.core.deps import AUTHED, DbDep, SettingsDep, problems
 from api.core.vocabulary import Role
 from api.scenarios import runs as scenario_runs
-from api.scenarios.schemas import RUN_ID_PATTERN, ScenarioRunCreate, ScenarioRunRead
+from api.scenarios.schemas import RunId, ScenarioRunCreate, ScenarioRunRead
 
 router = APIRouter(tags=["scenarios"])
 Planner = Annotated[Principal, Depends(require_roles(Role.PLANNER))]
-RunId = Annotated[
-    str,
-    Path(
-        min_length=1,
-        max_length=64,
-        pattern=RUN_ID_PATTERN,
-        description="The run's id, from `POST /scenarios`.",
-    ),
-]
 
 
 @router.post(

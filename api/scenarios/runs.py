@@ -2,15 +2,16 @@
 
 ``POST /scenarios`` builds the base (the caller's live snapshot, read-only, or uploaded
 contract CSVs), checks the scenario document against it while the request is open (a bad
-spec or CSV is a 422 naming each field and nothing is queued), then hands it to the planner
-pages' run store (:data:`api.web.planner.RUNS`): one background worker, runs kept in memory
-per council. So a run started here shows on the planner's page and the other way round.
-Results hold counts only (see :mod:`api.scenarios.service`).
+spec or CSV is a 422 naming each field and nothing is queued), then hands it to the run
+store (:data:`api.scenarios.store.RUNS`): one background worker, runs kept in memory per
+council. The planner's page queues its runs through :func:`queue_run` too, so a run started
+here shows on the page and the other way round. Results hold counts only (see
+:mod:`api.scenarios.service`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from api.auth.tokens import Principal
@@ -30,17 +31,25 @@ from api.scenarios.schemas import (
     UploadedBase,
 )
 from api.scenarios.service import field_problems, validate_spec
-from api.web.planner import RUNS, ScenarioRun
+from api.scenarios.store import RUNS, ScenarioRun
 from matching.io import InputError, parse_providers, parse_referrals
 from matching.models import Problem
 from matching.scenarios import ScenarioError
 
-__all__ = ["get_scenario_run", "start_scenario_run", "uploaded_problem"]
+__all__ = [
+    "get_scenario_run",
+    "live_problem",
+    "own_run",
+    "queue_run",
+    "recent_runs",
+    "start_scenario_run",
+    "uploaded_problem",
+]
 
 T = TypeVar("T")
 
 
-def _live_problem(db: Database, organisation_id: int) -> Problem:
+def live_problem(db: Database, organisation_id: int) -> Problem:
     """The council's open referrals and every site's free capacity today, as a match run sees."""
     with db.read() as session:
         referrals = repo.open_referrals(session, organisation_id)
@@ -98,7 +107,7 @@ def start_scenario_run(
     if isinstance(body.base, UploadedBase):
         base, where = uploaded_problem(body.base), "uploaded CSVs"
     else:
-        base, where = _live_problem(db, principal.organisation_id), "the live snapshot"
+        base, where = live_problem(db, principal.organisation_id), "the live snapshot"
     try:
         validate_spec(base=base, spec=spec)
     except ScenarioError as err:
@@ -110,15 +119,43 @@ def start_scenario_run(
             errors=items,
         ) from err
     count = len(body.scenario)
-    run = RUNS.start(
-        organisation_id=principal.organisation_id,
+    run = queue_run(
+        db,
+        principal,
         title=f"API: {count} scenario{'s' if count != 1 else ''} on {where}",
         base=base,
         spec=spec,
         seconds=settings.match_time_limit_s,
+        where=where,
+    )
+    return _read(run)
+
+
+def queue_run(
+    db: Database,
+    principal: Principal,
+    *,
+    title: str,
+    base: Problem,
+    spec: Mapping[str, Any],
+    seconds: float,
+    where: str,
+    notes: Sequence[str] = (),
+) -> ScenarioRun:
+    """Queue a spec already checked against ``base`` for the caller's council, and audit it.
+
+    The one way a run starts: ``POST /scenarios`` and the planner's page both come here.
+    """
+    run = RUNS.start(
+        organisation_id=principal.organisation_id,
+        title=title,
+        base=base,
+        spec=spec,
+        seconds=seconds,
+        notes=notes,
     )
     record_run_started(db, principal, run, base, spec, where)
-    return _read(run)
+    return run
 
 
 def record_run_started(
@@ -146,9 +183,19 @@ def record_run_started(
         )
 
 
-def get_scenario_run(principal: Principal, run_id: str) -> ScenarioRunRead:
-    """One of the caller's council's runs (another council's is not found)."""
+def own_run(principal: Principal, run_id: str) -> ScenarioRun:
+    """One of the caller's council's runs as stored; 404 otherwise (another council's too)."""
     run = RUNS.get(run_id, principal.organisation_id)
     if run is None:
         raise not_found("scenario run", run_id)
-    return _read(run)
+    return run
+
+
+def recent_runs(principal: Principal) -> list[ScenarioRun]:
+    """The caller's council's runs, newest first."""
+    return RUNS.recent(principal.organisation_id)
+
+
+def get_scenario_run(principal: Principal, run_id: str) -> ScenarioRunRead:
+    """One of the caller's council's runs (another council's is not found)."""
+    return _read(own_run(principal, run_id))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
@@ -42,6 +43,16 @@ DIETARY_ENTRY_PATTERN = (
     r"(:[0-9]{1,6})?$"
 )
 RUN_ID_PATTERN = r"^[0-9a-z]{1,64}$"
+
+RunId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=RUN_ID_PATTERN,
+        description="The run's id, from `POST /scenarios`.",
+    ),
+]
 
 Number = Annotated[float, Field(strict=True)]
 ProviderId = Annotated[str, Field(pattern=PROVIDER_ID_PATTERN)]

@@ -1,10 +1,9 @@
-"""What-if runs for planners' pages: queue a scenario run, follow it, draw its results.
+"""What-if runs for planners' pages: turn the form into a base and a spec, draw the results.
 
-A run goes through the same service function as ``POST /scenarios``
-(:func:`api.scenarios.service.run_scenarios`) on a background thread, so the page answers
-at once and shows progress. Runs are kept in this process's memory (the last
-:data:`KEEP_RUNS`), per council: they are working figures, not part of the record, and are
-gone after a restart. Only aggregates are kept (the service's result has no household).
+The page queues its run through the same service as ``POST /scenarios``
+(:func:`api.scenarios.runs.queue_run`), into the process's run store
+(:mod:`api.scenarios.store`); this module only prepares what the form asked for (the shipped
+file, an upload, the sample region) and draws a finished run's tables, plots and map.
 """
 
 from __future__ import annotations
@@ -12,20 +11,17 @@ from __future__ import annotations
 import base64
 import io
 import math
-import threading
-import time
 import tomllib
-import uuid
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from api.scenarios.service import run_scenarios, validate_spec
+from api.scenarios.service import validate_spec
+from api.scenarios.store import RUNS as RUNS  # re-exported for code that reads it here
+from api.scenarios.store import ScenarioRun
 from matching.geo import Gazetteer, data_dir
 from matching.io import InputError, parse_providers, parse_referrals, read_problem
 from matching.models import Problem
@@ -39,7 +35,6 @@ from matching.scenarios import (
     parse_scenarios,
 )
 
-KEEP_RUNS = 50
 MAX_SECONDS = 60.0
 SHIPPED = "scenarios.toml"
 PLOTS_NEED_EXTRA = f"The plots need the planning extra, which is not installed: {PLANNING_EXTRA}"
@@ -68,143 +63,6 @@ def shipped_scenarios() -> list[ShippedScenario]:
         )
         for s in data.get("scenario", [])
     ]
-
-
-@dataclass
-class ScenarioRun:
-    """One queued, running or finished what-if run of a council."""
-
-    id: str
-    organisation_id: int
-    title: str
-    total: int
-    notes: list[str] = field(default_factory=list)
-    done: int = 0
-    state: str = "queued"
-    error: str | None = None
-    result: dict[str, Any] | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    drawn: list[tuple[str, str, str]] | None = None
-
-    @property
-    def plots(self) -> list[tuple[str, str, str]] | None:
-        """(title, data URI, alt text) of each plot, drawn the first time a page shows them
-        (a run queued over the API may never be looked at in the browser)."""
-        if self.drawn is None and self.result is not None:
-            self.drawn = draw_plots(self.result)
-        return self.drawn
-
-    @property
-    def plots_missing(self) -> str | None:
-        """Why a finished run has no plots (matplotlib is not installed), else None."""
-        return PLOTS_NEED_EXTRA if self.result is not None and not self.plots else None
-
-    @property
-    def finished(self) -> bool:
-        """Whether the run has a result or failed."""
-        return self.state in ("done", "failed")
-
-    def names(self) -> list[str]:
-        """The baseline and each scenario's name."""
-        if self.result is None:
-            return []
-        return ["baseline", *(s["name"] for s in self.result["scenarios"])]
-
-    def kpis(self, name: str) -> dict[str, Any] | None:
-        """The KPIs of the baseline or one scenario."""
-        if self.result is None:
-            return None
-        if name == "baseline":
-            baseline: dict[str, Any] = self.result["baseline"]
-            return baseline
-        return next((s for s in self.result["scenarios"] if s["name"] == name), None)
-
-
-class RunStore:
-    """The runs of this process; one worker thread runs them in order."""
-
-    def __init__(self) -> None:
-        self._runs: dict[str, ScenarioRun] = {}
-        self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-
-    def _pool(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scenarios")
-        return self._executor
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until every queued run has finished (False if ``timeout`` seconds pass first)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if all(r.finished for r in self._runs.values()):
-                    return True
-            time.sleep(0.02)
-        return False
-
-    def get(self, run_id: str, organisation_id: int) -> ScenarioRun | None:
-        """A run of this council, or ``None`` (another council's runs are not found)."""
-        with self._lock:
-            run = self._runs.get(run_id)
-        return run if run is not None and run.organisation_id == organisation_id else None
-
-    def recent(self, organisation_id: int) -> list[ScenarioRun]:
-        """This council's runs, newest first."""
-        with self._lock:
-            runs = [r for r in self._runs.values() if r.organisation_id == organisation_id]
-        return sorted(runs, key=lambda r: r.created_at, reverse=True)
-
-    def start(
-        self,
-        *,
-        organisation_id: int,
-        title: str,
-        base: Problem,
-        spec: Mapping[str, Any],
-        seconds: float,
-        notes: Sequence[str] = (),
-    ) -> ScenarioRun:
-        """Queue a checked spec on ``base``; returns the run to follow."""
-        run = ScenarioRun(
-            id=uuid.uuid4().hex,
-            organisation_id=organisation_id,
-            title=title,
-            total=1 + len(spec.get("scenario", [])),
-            notes=list(notes),
-        )
-        with self._lock:
-            self._runs[run.id] = run
-            finished = sorted(
-                (r for r in self._runs.values() if r.finished), key=lambda r: r.created_at
-            )
-            for old in finished[: max(0, len(self._runs) - KEEP_RUNS)]:
-                del self._runs[old.id]
-        self._pool().submit(self._work, run, base, dict(spec), seconds)
-        return run
-
-    @staticmethod
-    def _work(run: ScenarioRun, base: Problem, spec: dict[str, Any], seconds: float) -> None:
-        run.state = "running"
-
-        def progress(done: int, total: int) -> None:
-            run.done, run.total = done, total
-
-        try:
-            result = run_scenarios(
-                base=base, spec=spec, max_time_limit=seconds, on_progress=progress
-            )
-            run.result = result
-            run.state = "done"
-        except ScenarioError as err:
-            run.error = str(err)
-            run.state = "failed"
-        except Exception as err:  # shown to the planner, never raised
-            run.error = f"The run stopped with an internal error ({type(err).__name__})."
-            run.state = "failed"
-
-
-RUNS = RunStore()
 
 
 # --- preparing a run -----------------------------------------------------------------------
@@ -407,6 +265,19 @@ def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     )
     second = ("Share of households served", _svg_uri(figure), share_alt)
     return [first, second]
+
+
+def run_plots(run: ScenarioRun) -> list[tuple[str, str, str]] | None:
+    """(title, data URI, alt text) of each plot of a finished run, drawn the first time a page
+    shows them and kept with the run (a run queued over the API may never be looked at)."""
+    if run.drawn is None and run.result is not None:
+        run.drawn = draw_plots(run.result)
+    return run.drawn
+
+
+def plots_missing(run: ScenarioRun) -> str | None:
+    """Why a finished run has no plots (matplotlib is not installed), else None."""
+    return PLOTS_NEED_EXTRA if run.result is not None and not run_plots(run) else None
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import jwt
 from fastapi import Request, Response
-from sqlalchemy import select
 
+from api.auth import accounts
 from api.auth.tokens import Principal
 from api.core.config import Settings
 from api.core.db import Database
@@ -134,23 +134,16 @@ def current_viewer(request: Request) -> Viewer | None:
     version = claims["ver"]
     if not isinstance(version, int) or isinstance(version, bool):
         return None
-    with db.read() as session:
-        user = session.scalar(select(User).where(User.id == user_id))
-        if user is None or not user.is_active or user.session_version != version:
-            return None
-        organisation = user.organisation
-        return Viewer(
-            principal=Principal(
-                organisation_id=user.organisation_id,
-                organisation_kind=organisation.kind,
-                role=user.role,
-                user_id=user.id,
-            ),
-            user_id=user.id,
-            display_name=user.display_name,
-            organisation_name=organisation.name,
-            csrf=str(claims["csrf"]),
-        )
+    account = accounts.session_account(db, user_id, version)
+    if account is None:
+        return None
+    return Viewer(
+        principal=account.principal,
+        user_id=user_id,
+        display_name=account.display_name,
+        organisation_name=account.organisation_name,
+        csrf=str(claims["csrf"]),
+    )
 
 
 def require(request: Request, *roles: Role) -> Viewer:

@@ -13,9 +13,9 @@ from sqlalchemy import update
 
 from api.core import clock
 from api.core import repository as core
+from api.core.clock import current_week
 from api.core.tables import Capacity, Offer, utcnow
 from api.core.vocabulary import ACTIVE_OFFER_STATUSES
-from api.demo.seed import current_week
 from api.directory import mapping
 from api.directory import schemas as s
 from api.directory.importing.state import ImportState

@@ -1,0 +1,1 @@
+"""The pages, one module per role: each module's ``router`` holds that role's page routes."""

@@ -1,0 +1,152 @@
+"""The way in: the service's address, the pages' own files, signing in and signing out."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.auth import accounts, throttle
+from api.core.deps import DbDep, SettingsDep
+from api.core.errors import ProblemError
+from api.web import forms
+from api.web.deps import Form, MaybeViewer, SignedInPost, page_router, see_other
+from api.web.render import HERE, render
+from api.web.security import (
+    HOME,
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    SIGN_IN_COOKIE,
+    BadCsrf,
+    check_csrf,
+    new_session,
+    safe_next,
+    set_cookie,
+)
+
+router = page_router()
+
+STATIC = {
+    "app.css": "text/css; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+}
+_static_cache: dict[str, bytes] = {}
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    """The service's address opens the pages."""
+    return RedirectResponse("/app", status_code=303)
+
+
+@router.get("/app")
+def app_home(viewer: MaybeViewer) -> RedirectResponse:
+    """Signed in: the role's home; otherwise the sign-in page."""
+    return RedirectResponse(viewer.home if viewer else "/app/sign-in", status_code=303)
+
+
+@router.get("/app/static/{name}")
+def static(name: str) -> Response:
+    """The pages' own stylesheet and script (no third-party files)."""
+    if name not in STATIC:
+        raise ProblemError(404, "No such file.")
+    if name not in _static_cache:
+        _static_cache[name] = (HERE / "static" / name).read_bytes()
+    return Response(
+        _static_cache[name],
+        media_type=STATIC[name],
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _sign_in_page(
+    request: Request,
+    *,
+    errors: dict[str, str],
+    email: str = "",
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The sign-in form, with a fresh double-submit token unless the browser has one."""
+    token = request.cookies.get(SIGN_IN_COOKIE) or uuid.uuid4().hex
+    response = render(
+        request,
+        "sign_in.html",
+        None,
+        status_code=status_code,
+        title="Sign in",
+        errors=errors,
+        email=email,
+        csrf=token,
+        next=safe_next(request.query_params.get("next")) or "",
+    )
+    response.headers.update(headers or {})
+    set_cookie(request, response, SIGN_IN_COOKIE, token, hours=1)
+    return response
+
+
+@router.get("/app/sign-in")
+def sign_in_form(request: Request, viewer: MaybeViewer) -> Response:
+    """The sign-in page (or the home page of someone already signed in)."""
+    if viewer is not None:
+        return RedirectResponse(viewer.home, status_code=303)
+    return _sign_in_page(request, errors={})
+
+
+@router.post("/app/sign-in")
+def sign_in(request: Request, form: Form, db: DbDep, settings: SettingsDep) -> Response:
+    """Check the e-mail and password (under the sign-in limits); start a session; go to the
+    role's home page."""
+    expected = request.cookies.get(SIGN_IN_COOKIE)
+    if not expected:
+        raise BadCsrf
+    check_csrf(expected, form.get("csrf_token"))
+    email = forms.text(form, "email")
+    password = form.get("password", "")
+    password = password if isinstance(password, str) else ""
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address"
+    if not password:
+        errors["password"] = "Enter your password"
+    user = None
+    if not errors:
+        try:
+            user = accounts.sign_in(db, settings, email, password, throttle.client_address(request))
+        except throttle.TooManyAttempts as exc:
+            minutes = f"{exc.minutes} minute{'s' if exc.minutes != 1 else ''}"
+            errors["email"] = (
+                f"Too many failed sign-ins. Wait {minutes}, then try again. "
+                "If you have forgotten your password, ask your organisation's administrator"
+            )
+            return _sign_in_page(
+                request,
+                errors=errors,
+                email=email,
+                status_code=429,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
+        except throttle.LimiterUnavailable:
+            errors["email"] = "Signing in is not working at the moment. Try again in a minute"
+            return _sign_in_page(
+                request, errors=errors, email=email, status_code=503, headers={"Retry-After": "5"}
+            )
+        if user is None:
+            errors["email"] = "Enter a correct email address and password"
+    if errors or user is None:
+        return _sign_in_page(request, errors=errors, email=email, status_code=400)
+    target = safe_next(forms.text(form, "next")) or HOME[user.role]
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, new_session(user, settings), hours=SESSION_HOURS)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/app")
+    return response
+
+
+@router.post("/app/sign-out")
+def sign_out(viewer: SignedInPost, db: DbDep) -> Response:
+    """End the session, and every other session and access token of this person, at once."""
+    accounts.end_sessions(db, viewer.user_id)
+    response = see_other("/app/sign-in", "signed-out")
+    response.delete_cookie(SESSION_COOKIE, path="/app")
+    return response
