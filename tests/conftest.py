@@ -7,17 +7,22 @@ PostgreSQL server the PostgreSQL half is skipped locally and fails on CI (``CI=t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 
 from api.core.migrate import upgrade
+
+T = TypeVar("T")
 
 PG_ADMIN_URL = os.environ.get(
     "FOODMATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,3 +124,14 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     """A fresh, migrated, empty database for one test on ``backend``."""
     with fresh_database(backend, request, tmp_path) as url:
         yield url
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on an event loop of its own, in a thread of its own.
+
+    ``asyncio.run`` refuses to start where a loop is already running, and Playwright's
+    session-wide browser keeps one running in the test process's main thread: a test that
+    runs after the browser tests in the same process would otherwise fail for that alone.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -40,6 +40,7 @@ from api.core.tables import (
     ReferralPersonal,
     utcnow,
 )
+from api.core.vocabulary import DeclineReason, OfferStatus
 from api.record.people import household, known_for_referrals, note_names, redactor_for, staff_name
 from api.record.redaction import NOTHING_KNOWN, distinctive_tokens
 from api.record.search import (
@@ -119,14 +120,38 @@ def index_note(
     )
 
 
+OFFER_WORDS = {
+    OfferStatus.OFFERED: "Offer made",
+    OfferStatus.ACCEPTED: "Offer accepted",
+    OfferStatus.DECLINED: "Offer declined",
+    OfferStatus.COLLECTED: "Offer fulfilled: the household collected its parcel",
+    OfferStatus.DELIVERED: "Offer fulfilled: the parcel was delivered",
+    OfferStatus.NO_SHOW: "The household did not come for its parcel (no-show)",
+    OfferStatus.WITHDRAWN: "Offer withdrawn with the referral",
+}
+"""Where an offer stands, in the words an FOI reader expects."""
+
+DECLINE_WORDS = {
+    DeclineReason.NO_STOCK: "no stock",
+    DeclineReason.NO_CAPACITY: "no capacity",
+    DeclineReason.CANNOT_MEET_DIETARY: "cannot meet the household's dietary needs",
+    DeclineReason.OUT_OF_AREA: "the household is out of the area",
+    DeclineReason.HOUSEHOLD_UNREACHABLE: "the household could not be reached",
+    DeclineReason.OTHER: "another reason",
+}
+"""Why a charity declined, in plain words."""
+
+
 def offer_text(offer: Offer) -> str:
-    """The decision an offer records, in words."""
-    parts = [f"Offer {offer.status.value if offer.status else ''}", offer.explanation or ""]
+    """The decision an offer records, in sentences: its state, the engine's reason, and the
+    charity's reason and note when it declined."""
+    parts = [OFFER_WORDS[offer.status] if offer.status else "Offer", offer.explanation or ""]
     if offer.decline_reason is not None:
-        parts.append(f"declined: {offer.decline_reason.value.replace('_', ' ')}")
+        parts.append(f"Reason for declining: {DECLINE_WORDS[offer.decline_reason]}")
     if offer.decline_note:
-        parts.append(offer.decline_note)
-    return ". ".join(p for p in parts if p)
+        parts.append(f"Note: {offer.decline_note}")
+    sentences = [part.strip().rstrip(".").strip() for part in parts]
+    return " ".join(f"{sentence}." for sentence in sentences if sentence)
 
 
 def index_offer(

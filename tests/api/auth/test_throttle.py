@@ -29,6 +29,7 @@ from api.core.vocabulary import Role
 from api.record.audit import verify_chain
 from tests.api.auth.helpers import api_sign_in, events, page_sign_in
 from tests.api.conftest import PASSWORD, World, free_port
+from tests.conftest import run_coroutine
 
 REDIS_URL = os.environ.get("FOODMATCH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 WRONG = "not the password"
@@ -292,7 +293,7 @@ def test_parallel_guesses_cannot_overshoot_the_account_limit(
     email = _caseworker(world)
     app = create_app(settings.model_copy(update={"sign_in_account_failures": 3, **store}), db)
     with _live(app) as base:
-        statuses = asyncio.run(_burst(base, email, 12))
+        statuses = run_coroutine(_burst(base, email, 12))
         assert sorted(statuses) == [401] * 3 + [429] * 9
         right = httpx.post(f"{base}/auth/token", data={"username": email, "password": PASSWORD})
         assert right.status_code == 429

@@ -16,6 +16,7 @@ from api.core.vocabulary import OrganisationKind, Role
 from api.demo.seed import add_organisation, add_user
 from api.match_runs.service import book_best_place
 from tests.api.conftest import PASSWORD, add_referral, add_site
+from tests.conftest import run_coroutine
 
 
 def _caseworker(db, settings, password_hash: str) -> tuple[int, dict[str, str], int]:
@@ -45,7 +46,7 @@ def test_two_hundred_racers_for_the_last_place(live_server, db, settings, passwo
     _site, capacity_id = add_site(db, charity_id, "Last Place Pantry", 1)
     referral_ids = [add_referral(db, council_id, name=f"Racer {i}") for i in range(200)]
 
-    responses = asyncio.run(
+    responses = run_coroutine(
         _burst(
             live_server,
             [("POST", f"/referrals/{rid}/place", {"headers": headers}) for rid in referral_ids],
@@ -80,7 +81,7 @@ def test_fifty_identical_retries_store_one_referral(
     }
     keyed = {**headers, "Idempotency-Key": "retry-7f3c"}
 
-    responses = asyncio.run(
+    responses = run_coroutine(
         _burst(live_server, [("POST", "/referrals", {"json": body, "headers": keyed})] * 50)
     )
 

@@ -369,6 +369,6 @@ def test_a_match_runs_decisions_are_searchable_at_once(
     decisions = [h for h in found.json()["items"] if h["kind"] == "decision"]
     assert len(decisions) >= 2
     offers = client.get(
-        "/foi/search", params={"q": "Offer offered", "size": 100}, headers=world.headers("A", FOI)
+        "/foi/search", params={"q": "Offer made", "size": 100}, headers=world.headers("A", FOI)
     )
     assert offers.json()["total_items"] >= 1
