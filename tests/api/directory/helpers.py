@@ -28,11 +28,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def spec_dir() -> Path:
-    """The shared specification folder (``FOODMATCH_SPEC_DIR``, or ``shared/spec`` nearby)."""
+    """The official specification files (``FOODMATCH_SPEC_DIR``, else the copy in tests/data)."""
     candidates = [
         os.environ.get("FOODMATCH_SPEC_DIR", ""),
-        str(REPO.parent / "shared" / "spec"),
-        "/work/shared/spec",
+        str(REPO / "tests" / "data" / "spec"),
     ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "oruk-3.0" / "schemata").is_dir():
