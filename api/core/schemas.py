@@ -304,6 +304,8 @@ class ReferralForCharity(BaseModel):
     offer_id: int
     offer_status: OfferStatus
     contact: PersonalDetails | None = None
+    notes: str | None = None
+    """Notes for the food bank, redacted: only once accepted, only with consent."""
 
 
 ReferralView = Annotated[ReferralRead | ReferralForCharity, Field(discriminator="view")]
@@ -554,6 +556,9 @@ class OfferChange(BaseModel):
     offer: OfferRead
     rematched: bool = Field(
         description="A freed place led to a new offer for the household elsewhere."
+    )
+    reoffered_to: Literal["same_charity", "another_charity"] | None = Field(
+        default=None, description="Where the new offer went (null: waiting for a place)."
     )
 
 

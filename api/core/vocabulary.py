@@ -83,4 +83,5 @@ class DeclineReason(StrEnum):
     CANNOT_MEET_DIETARY = "cannot_meet_dietary"
     OUT_OF_AREA = "out_of_area"
     HOUSEHOLD_UNREACHABLE = "household_unreachable"
+    NOT_ELIGIBLE = "not_eligible"
     OTHER = "other"

@@ -25,6 +25,7 @@ from api.core.tables import MatchRun, MatchRunItem, Offer, Referral
 from api.core.views import match_run_read, match_run_summary, offer_read
 from api.core.vocabulary import OfferStatus, OrganisationKind, ReferralStatus
 from api.match_runs import adapter as convert
+from api.offers import refusals
 from api.record.indexing import index_match_run
 from api.record.trail import audit
 
@@ -97,7 +98,7 @@ def book_best_place(
                     "it already holds a place.",
                     reason="not_open",
                 )
-            refused = repo.refused_providers(session, referral_id)
+            refused = refusals.refused_providers(session, referral_id)
             # Only sites that could reach the household matter for one placement; the rest
             # could neither take it nor change the reason it gets.
             reach = (
@@ -193,7 +194,7 @@ def run_matching(
     with db.read() as session:
         referrals = repo.open_referrals(session, principal.organisation_id)
         supply = repo.current_supply(session, _today())
-        refused = repo.refused_pairs(session, [r.id for r in referrals])
+        refused = refusals.refused_pairs(session, [r.id for r in referrals])
     result = convert.run_engine(
         convert.problem(referrals, supply), time_limit or settings.match_time_limit_s
     )
@@ -227,7 +228,10 @@ def run_matching(
                 why_not = None
                 if (referral.id, provider_id) in refused:
                     item["reason"] = DECLINED_BEFORE
-                    why_not = "This site declined this household before, so it was not re-offered."
+                    why_not = (
+                        "This site or its charity declined this household before, "
+                        "so it was not re-offered."
+                    )
                 elif current is None:
                     item["reason"] = "not_open"
                     why_not = "The household was placed by another request during this run."

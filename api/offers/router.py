@@ -8,9 +8,18 @@ from fastapi import APIRouter, Depends, Query
 
 from api.auth.tokens import Principal, require_roles
 from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, SettingsDep, problems
-from api.core.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
+from api.core.schemas import (
+    DeclineRequest,
+    OfferChange,
+    OfferRead,
+    OutcomeRequest,
+    Page,
+    ReferralForCharity,
+)
 from api.core.vocabulary import OfferStatus, Role
+from api.offers import history
 from api.offers import service as offers
+from api.offers.schemas import OfferHistoryItem
 
 router = APIRouter(tags=["offers"])
 Charity = Annotated[Principal, Depends(require_roles(Role.CHARITY))]
@@ -32,6 +41,36 @@ def list_offers(
 ) -> Page[OfferRead]:
     """Offers to your sites (charity) or for your referrals (caseworker), newest first."""
     return offers.list_offers(db, principal, page, size, status)
+
+
+@router.get(
+    "/offers/history",
+    response_model=Page[OfferHistoryItem],
+    summary="Your charity's history of households",
+    responses=problems(*AUTHED),
+)
+def offer_history(
+    principal: Charity,
+    db: DbDep,
+    page: PageNumber = 1,
+    size: PageSize = 50,
+    status: Annotated[OfferStatus | None, Query(description="Only this status.")] = None,
+) -> Page[OfferHistoryItem]:
+    """Every household offered to your sites, newest first: when it was offered, accepted,
+    declined, collected, delivered, did not come or was withdrawn. No personal data."""
+    return history.offer_history(db, principal, page, size, status)
+
+
+@router.get(
+    "/offers/{offer_id}/household",
+    response_model=ReferralForCharity,
+    summary="The household of an offer",
+    responses=problems(*AUTHED, 404),
+)
+def offer_household(offer_id: ObjectId, principal: Charity, db: DbDep) -> ReferralForCharity:
+    """The household as your charity may see it: its contact details and the council's
+    notes for the food bank (redacted) once you have accepted, if it consented."""
+    return offers.household_for_offer(db, principal, offer_id)
 
 
 @router.get(

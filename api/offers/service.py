@@ -1,27 +1,38 @@
 """The offer lifecycle: offered -> accepted / declined -> collected / delivered / no_show.
 
 A decline or a no-show gives the place back and tries to place the household again
-elsewhere (never at a site that turned it down). Locks are taken in one order everywhere
-(referral, then capacity, then offer) so concurrent changes cannot deadlock.
+elsewhere: never at a site that turned it down, and never at any site of a charity whose
+reason covers the whole charity (``api/offers/refusals.py``). Locks are taken in one order
+everywhere (referral, then capacity, then offer) so concurrent changes cannot deadlock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from api.auth.tokens import Principal
+from api.core import minimise
 from api.core import repository as repo
 from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import conflict, not_found
-from api.core.schemas import DeclineRequest, OfferChange, OfferRead, OutcomeRequest, Page
+from api.core.schemas import (
+    DeclineRequest,
+    OfferChange,
+    OfferRead,
+    OutcomeRequest,
+    Page,
+    ReferralForCharity,
+)
 from api.core.tables import Offer, Provider, Referral
 from api.core.views import offer_read
 from api.core.vocabulary import OfferStatus, OrganisationKind, ReferralStatus
 from api.match_runs import adapter as convert
 from api.match_runs.service import rematch
+from api.offers.notes import notes_redaction
 from api.record.trail import audit
 
 
@@ -57,6 +68,41 @@ def get_offer(db: Database, principal: Principal, offer_id: int) -> OfferRead:
         if offer is None or not _visible(session, offer, principal):
             raise not_found("offer", offer_id)
         return offer_read(offer)
+
+
+def household_for_offer(db: Database, principal: Principal, offer_id: int) -> ReferralForCharity:
+    """The household of one of the charity's offers, minimised: contact details and the
+    redacted notes for the food bank once it has accepted a household that consented.
+
+    404 for an offer at another charity's site, and for a declined or withdrawn offer (the
+    household is no longer the charity's to see).
+    """
+    with db.read() as session:
+        offer = repo.get_offer(session, offer_id)
+        hidden = offer is None or principal.organisation_kind is not OrganisationKind.CHARITY
+        if hidden or not _visible(session, offer, principal):
+            raise not_found("offer", offer_id)
+        assert offer is not None
+        if offer.status in (OfferStatus.DECLINED, OfferStatus.WITHDRAWN):
+            raise not_found("offer", offer_id)
+        referral = repo.get_referral(session, offer.referral_id, with_personal=True)
+        assert referral is not None
+        return minimise.for_charity(
+            referral, offer, referral.personal, redact_notes=notes_redaction(session)
+        )
+
+
+def _reoffered_to(
+    db: Database, referral_id: int, charity_id: int
+) -> Literal["same_charity", "another_charity"] | None:
+    """Where the household's live offer is now: the same charity, another one, or nowhere."""
+    with db.read() as session:
+        offer = repo.offers_for_referrals(session, [referral_id]).get(referral_id)
+        if offer is None or offer.status is not OfferStatus.OFFERED:
+            return None
+        provider = session.get(Provider, offer.provider_id)
+        same = provider is not None and provider.organisation_id == charity_id
+        return "same_charity" if same else "another_charity"
 
 
 def _change(
@@ -147,7 +193,9 @@ def decline(
         offer.decline_note = body.note
 
     changed = _change(db, principal, offer_id, step, frees_place=True)
-    return OfferChange(offer=changed, rematched=rematch(db, settings, changed.referral_id))
+    again = rematch(db, settings, changed.referral_id)
+    where = _reoffered_to(db, changed.referral_id, principal.organisation_id) if again else None
+    return OfferChange(offer=changed, rematched=again, reoffered_to=where)
 
 
 def record_outcome(
@@ -178,4 +226,5 @@ def record_outcome(
 
     changed = _change(db, principal, offer_id, step, frees_place=body.outcome == "no_show")
     again = body.outcome == "no_show" and rematch(db, settings, changed.referral_id)
-    return OfferChange(offer=changed, rematched=again)
+    where = _reoffered_to(db, changed.referral_id, principal.organisation_id) if again else None
+    return OfferChange(offer=changed, rematched=again, reoffered_to=where)

@@ -137,6 +137,7 @@ DECLINE_WORDS = {
     DeclineReason.CANNOT_MEET_DIETARY: "cannot meet the household's dietary needs",
     DeclineReason.OUT_OF_AREA: "the household is out of the area",
     DeclineReason.HOUSEHOLD_UNREACHABLE: "the household could not be reached",
+    DeclineReason.NOT_ELIGIBLE: "the household is not eligible for the charity's service",
     DeclineReason.OTHER: "another reason",
 }
 """Why a charity declined, in plain words."""

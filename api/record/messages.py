@@ -5,6 +5,9 @@ another was told); the council's caseworkers see them all. A charity sees its th
 referral is offered to it and after it accepted, never after declining. Organisation-wide
 threads join one council and one charity about anything else (capacity planning, say).
 Every posted message is audited (by reference) and indexed, redacted, for FOI search.
+
+Each person has a read marker per thread: a message is unread for them until they open the
+thread on a page (:func:`open_referral_messages`), mark it read through the API, or reply.
 """
 
 from __future__ import annotations
@@ -157,6 +160,40 @@ def list_referral_messages(
         return _page_of_messages(session, principal, threads, page, size)
 
 
+def open_referral_messages(
+    db: Database, principal: Principal, referral_id: int, page: int, size: int
+) -> Page[MessageRead]:
+    """The referral's messages as :func:`list_referral_messages` gives them, then marked read.
+
+    For a page that shows the thread: the messages that were new are flagged ``unread`` this
+    once (so the page can say "New"), and the caller's read marker moves past the newest one
+    shown, so the next visit shows none of them as new. API keys have no marker: nothing is
+    marked for them.
+    """
+    with db.write() as session:
+        referral = _referral_for(session, principal, referral_id)
+        threads = _referral_threads(session, principal, referral)
+        shown = _page_of_messages(session, principal, threads, page, size)
+        if principal.user_id is not None and shown.items:
+            for thread in threads:
+                newest = max((m.id for m in shown.items if m.thread_id == thread.id), default=0)
+                if newest:
+                    _advance(session, thread.id, principal.user_id, newest)
+        return shown
+
+
+def _advance(session: Session, thread_id: int, user_id: int, message_id: int) -> None:
+    """Move a user's read marker of a thread forward to ``message_id`` (never back)."""
+    marker = session.get(ThreadReadMarker, (thread_id, user_id))
+    if marker is None:
+        session.add(
+            ThreadReadMarker(thread_id=thread_id, user_id=user_id, last_read_message_id=message_id)
+        )
+    elif marker.last_read_message_id < message_id:
+        marker.last_read_message_id = message_id
+    session.flush()
+
+
 def list_thread_messages(
     db: Database, principal: Principal, thread_id: int, page: int, size: int
 ) -> Page[MessageRead]:
@@ -234,6 +271,8 @@ def _post(session: Session, principal: Principal, thread: MessageThread, body: s
     session.add(message)
     thread.last_message_at = now
     session.flush()
+    if principal.user_id is not None:  # whoever replies has read what came before
+        _advance(session, thread.id, principal.user_id, message.id)
     record_event(
         session,
         actor_user_id=principal.user_id,

@@ -1,4 +1,10 @@
-"""A charity's sites and their capacity per period (a new figure supersedes; history kept)."""
+"""A charity's sites and their capacity per period (a new figure supersedes; history kept).
+
+A figure must make sense on its own before anything is written: deliveries are some of the
+parcels, so there cannot be more deliveries than parcels, and a dietary stock limit counts
+parcels too, so no limit can exceed the parcels (a 422 naming each field that breaks a
+rule). Weeks ahead and copying last week's figure are in ``api/sites/weeks.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from api.auth.tokens import Principal
 from api.core import clock
 from api.core import repository as repo
 from api.core.db import Database
-from api.core.errors import ProblemError, conflict, invalid, not_found
+from api.core.errors import FieldProblem, ProblemError, conflict, invalid, not_found
 from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate, ProviderRead
 from api.core.tables import Capacity, Offer, Provider, utcnow
 from api.core.views import capacity_read, provider_read
@@ -124,10 +130,39 @@ def _check_not_below_booked(old: Capacity, body: CapacityUpdate) -> None:
             )
 
 
+def check_capacity_rules(body: CapacityUpdate) -> None:
+    """Refuse a figure that contradicts itself (422, one entry per field): more deliveries
+    than parcels, or a dietary stock limit above the parcels."""
+    found: list[FieldProblem] = []
+    if body.delivery > body.parcels:
+        found.append(
+            FieldProblem(
+                field="delivery",
+                location="body",
+                message=f"{body.delivery} deliveries is more than the {body.parcels} parcels; "
+                f"each delivery is one of the parcels, so enter {body.parcels} or fewer",
+            )
+        )
+    for tag, cap in sorted(body.dietary.items()):
+        if cap is not None and cap > body.parcels:
+            found.append(
+                FieldProblem(
+                    field=f"dietary.{tag}",
+                    location="body",
+                    message=f"the {str(tag).replace('_', ' ')} limit of {cap} is more than the "
+                    f"{body.parcels} parcels; enter {body.parcels} or fewer, or leave it empty "
+                    "for no limit",
+                )
+            )
+    if found:
+        raise ProblemError(422, "; ".join(f"{p.field}: {p.message}" for p in found), errors=found)
+
+
 def set_capacity(
     db: Database, principal: Principal, provider_id: int, body: CapacityUpdate
 ) -> CapacityRead:
     """Record a site's capacity for a period; the figure it replaces is kept as history."""
+    check_capacity_rules(body)
     with db.write() as session:
         _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
         live = repo.live_rows_for_provider(session, provider_id, lock=True)

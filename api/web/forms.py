@@ -278,6 +278,7 @@ def decline_body(form: FormValues) -> tuple[DeclineRequest | None, Errors]:
         "cannot_meet_dietary",
         "out_of_area",
         "household_unreachable",
+        "not_eligible",
         "other",
     ):
         errors["reason"] = "Select why you are declining this offer"

@@ -65,6 +65,7 @@ DECLINE_LABELS = {
     "cannot_meet_dietary": "We cannot meet the dietary needs",
     "out_of_area": "The household is outside our area",
     "household_unreachable": "We cannot reach the household",
+    "not_eligible": "The household is not eligible for our service",
     "other": "Another reason",
 }
 
@@ -131,6 +132,15 @@ NOTICES = {
     "declined": "Offer declined. The household will be offered a place elsewhere if one is free.",
     "outcome": "Outcome recorded.",
     "capacity": "This week's capacity has been saved.",
+    "declined-same-charity": "Offer declined. The household has been offered a place at "
+    "another of your sites instead; that site can accept or decline it.",
+    "declined-other-charity": "Offer declined. The household has been offered a place by "
+    "another food bank.",
+    "declined-waiting": "Offer declined. No other place is free for the household now: it "
+    "stays on the council's list for the next match, and the council can see your reason.",
+    "capacity-week": "The capacity for that week has been saved.",
+    "capacity-copied": "The week before's figures have been copied into this week. Check "
+    "them below and change any that are different.",
     "matched": "Matching has run over every waiting referral.",
     "request-logged": "FOI request added to the register.",
     "request-answered": "FOI request marked as answered.",
