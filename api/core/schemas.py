@@ -379,10 +379,12 @@ class CapacityUpdate(Input):
         le=1_000_000,
         description="Most people in total; null = no limit.",
     )
-    delivery: int = Field(default=0, ge=0, le=100_000, description="Parcels it can deliver.")
+    delivery: int = Field(
+        default=0, ge=0, le=100_000, description="Parcels it can deliver: at most `parcels` (422)."
+    )
     dietary: dict[DietaryTag, Annotated[int, Field(ge=0, le=100_000)] | None] = Field(
         default_factory=dict,
-        description="Dietary needs it can meet, each with a cap (null = no cap).",
+        description="Dietary needs it can meet, each with a cap at most `parcels` (null = none).",
     )
 
     _whole_numbers = field_validator("parcels", "delivery", mode="before")(json_integer)

@@ -21,6 +21,7 @@ from api.core.schemas import (
 from api.core.vocabulary import ReferralStatus, Role
 from api.match_runs import service as matching
 from api.referrals import service as referrals
+from api.referrals import timeline
 
 router = APIRouter(tags=["referrals"])
 Caseworker = Annotated[Principal, Depends(require_roles(Role.CASEWORKER))]
@@ -75,6 +76,21 @@ def list_referrals(
 ) -> Page[ReferralRead | ReferralForCharity]:
     """A council's referrals; for a charity, the ones offered to it (minimised)."""
     return referrals.list_referrals(db, principal, page, size, status)
+
+
+@router.get(
+    "/referrals/{referral_id}/history",
+    response_model=list[timeline.TimelineEntry],
+    summary="A referral's history",
+    responses=problems(*AUTHED, 404),
+)
+def referral_history(
+    referral_id: ObjectId, principal: Caseworker, db: DbDep
+) -> list[timeline.TimelineEntry]:
+    """Everything that happened to one of your council's referrals, oldest first: sent, each
+    offer made, accepted, declined (with the reason and note), collected, delivered, no-show,
+    withdrawn, match runs that left it unplaced, and messages (by time, not their text)."""
+    return timeline.history(db, principal, referral_id)
 
 
 @router.get(

@@ -91,10 +91,11 @@ def copy_previous_week(
     db: Database, principal: Principal, provider_id: int, week_start: date
 ) -> CapacityRead:
     """Record the week starting ``week_start`` with the figures of the week before it."""
-    start, end = check_week(week_start)
-    before_start, before_end = start - timedelta(days=7), start - timedelta(days=1)
     with db.read() as session:
+        # The site first: another organisation's site is a 404 whatever the week says.
         _own_provider(repo.get_provider(session, provider_id), principal, provider_id)
+        start, end = check_week(week_start)
+        before_start, before_end = start - timedelta(days=7), start - timedelta(days=1)
         live = repo.live_rows_for_provider(session, provider_id, lock=False)
         previous = _covering(live, before_start, before_end)
         if previous is None:

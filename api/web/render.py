@@ -125,7 +125,8 @@ KPI_LABELS = {
 NOTICES = {
     "signed-out": "You have signed out.",
     "referral-sent": "Referral submitted.",
-    "placed": "A place has been booked for this household.",
+    "placed": "The household has been offered a place. The food bank will accept or decline "
+    "it; this page shows its answer.",
     "withdrawn": "Referral withdrawn. Any place it held has been given back.",
     "message-sent": "Message sent.",
     "accepted": "Offer accepted. The household's contact details are shown if they agreed.",

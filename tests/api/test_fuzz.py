@@ -25,7 +25,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import schemathesis
@@ -78,7 +78,7 @@ def _ordered_range(values: dict[str, object], first: str, last: str) -> dict[str
 
 
 def _real_places_and_ordered_periods(body: object) -> object:
-    """Keep valid-shaped bodies inside the rules JSON Schema cannot state (dates only)."""
+    """Keep valid-shaped bodies inside the rules JSON Schema cannot state (dates, limits)."""
     if not isinstance(body, dict):
         return body
     first, last = _iso_date(body.get("period_start")), _iso_date(body.get("period_end"))
@@ -88,10 +88,36 @@ def _real_places_and_ordered_periods(body: object) -> object:
             last = first
         body = {**body, "period_start": first.isoformat(), "period_end": last.isoformat()}
     body = _ordered_range(body, "date_from", "date_to")
+    body = _within_parcels(body)
+    week = _iso_date(body.get("week_start"))
+    if week is not None:  # a Monday from this week on, at most a year ahead
+        this_monday = clock.current_week()[0]
+        ahead = max(0, min((week - this_monday).days // 7, 52))
+        body = {**body, "week_start": (this_monday + timedelta(weeks=ahead)).isoformat()}
     received = _iso_date(body.get("received_on"))
     today = clock.today()
     if received is not None and received > today:
         body = {**body, "received_on": today.isoformat()}
+    return body
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _within_parcels(body: dict[str, object]) -> dict[str, object]:
+    """A capacity's deliveries and dietary limits at most its parcels (a rule between fields)."""
+    parcels = body.get("parcels")
+    if not _number(parcels):
+        return body
+    assert isinstance(parcels, int | float)
+    delivery = body.get("delivery")
+    if _number(delivery) and delivery > parcels:  # type: ignore[operator]
+        body = {**body, "delivery": parcels}
+    dietary = body.get("dietary")
+    if isinstance(dietary, dict):
+        capped = {k: min(v, parcels) if _number(v) else v for k, v in dietary.items()}
+        body = {**body, "dietary": capped}
     return body
 
 

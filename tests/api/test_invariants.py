@@ -115,7 +115,9 @@ def test_bookings_always_match_offers_and_capacity(
 
         @rule(site=st.sampled_from(["site_x", "site_y"]), parcels=st.integers(0, 12))
         def set_capacity(self, site: str, parcels: int) -> None:
-            body = CapacityUpdate(period_start=start, period_end=end, parcels=parcels, delivery=2)
+            body = CapacityUpdate(
+                period_start=start, period_end=end, parcels=parcels, delivery=min(2, parcels)
+            )
             try:
                 providers.set_capacity(
                     self.db, self.charities[self.world.ids[site]], self.world.ids[site], body

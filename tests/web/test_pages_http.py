@@ -194,3 +194,51 @@ def test_the_charity_sees_a_withdrawn_offer_as_withdrawn_without_the_household(
     assert len(seen) == 1  # only the charity holding the offer
     assert "Referral withdrawn" in seen[0] and "given back" in seen[0]
     assert "Offer Withdrawal" not in seen[0] and "Accept this household" not in seen[0]
+
+
+def test_the_caseworker_sees_a_decline_with_its_reason_and_note_on_the_referral_page(
+    server: Server,
+) -> None:
+    """A site declines a placed household: the caseworker's referral page says so in its
+    history (which site, why, the food bank's note), not 'has not answered yet'."""
+    with _client(server) as api:
+        referral_id, auth = _submitted(api, "Timeline Decline", "urgent")
+        placed = api.post(f"/referrals/{referral_id}/place", headers=auth)
+        assert placed.status_code == 201, placed.text
+        offer_id, site_id = placed.json()["id"], placed.json()["provider_id"]
+        declined = None
+        for number in range(1, 11):
+            token = api.post(
+                "/auth/token",
+                data={"username": f"charity{number}@charity.demo", "password": PASSWORD},
+            )
+            charity = {"Authorization": f"Bearer {token.json()['access_token']}"}
+            answer = api.post(
+                f"/offers/{offer_id}/decline",
+                json={"reason": "cannot_meet_dietary", "note": "Out of halal tins this week"},
+                headers=charity,
+            )
+            if answer.status_code == 200:
+                declined = answer
+                break
+            assert answer.status_code == 404
+        assert declined is not None, "no demo charity holds the offer"
+        history = api.get(f"/referrals/{referral_id}/history", headers=auth)
+        assert history.status_code == 200, history.text
+        site = api.get(f"/offers/{offer_id}", headers=auth).json()
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        page = http.get(f"/app/caseworker/referrals/{referral_id}")
+    assert page.status_code == 200
+    timeline = page.text[page.text.index('id="timeline"') :]
+    assert "Declined" in timeline
+    assert "cannot meet the household&#39;s dietary needs" in timeline or (
+        "cannot meet the household's dietary needs" in timeline
+    )
+    assert "Out of halal tins this week" in timeline
+    # The re-offer that followed is in the history too, and the page's answer is about it.
+    assert "Offered again" in timeline
+    assert "An earlier place fell through" in page.text
+    assert site["provider_id"] == site_id
+    kinds = [entry["kind"] for entry in history.json()]
+    assert kinds.index("offer.made") < kinds.index("offer.declined")

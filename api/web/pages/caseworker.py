@@ -18,6 +18,7 @@ from api.match_runs import service as matching
 from api.offers import service as offers
 from api.record import messages
 from api.referrals import service as referrals
+from api.referrals import timeline
 from api.web import forms
 from api.web.deps import (
     Form,
@@ -155,6 +156,7 @@ def _referral_page(
         offer = offers.get_offer(db, viewer.principal, referral.current_offer.id)
         site = lookups.site_names(db, [offer.provider_id]).get(offer.provider_id)
     decision = None if offer else lookups.latest_decision(db, referral_id)
+    history = timeline.referral_timeline(db, viewer.principal, referral)
     thread = messages.list_referral_messages(db, viewer.principal, referral_id, 1, 100)
     names = lookups.organisation_names(db, [m.author_organisation_id for m in thread.items])
     return render(
@@ -167,6 +169,7 @@ def _referral_page(
         offer=offer,
         site=site,
         decision=decision,
+        history=history,
         thread=thread.items,
         names=names,
         errors=errors or {},
