@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     match_time_limit_s: float = Field(default=30.0, gt=0, description="Engine time limit.")
     place_time_limit_s: float = Field(default=5.0, gt=0)
     idempotency_hours: int = Field(default=24, ge=1, description="How long keys are honoured.")
+    place_emergencies_on_submit: bool = Field(
+        default=True,
+        description="Offer an emergency referral the best free place as soon as it is submitted "
+        "(it waits for the next match run if off, or if no place is free).",
+    )
+    offer_answer_hours: int = Field(
+        default=48,
+        ge=1,
+        le=24 * 14,
+        description="Hours a food bank has to answer an offer before the caseworker's list "
+        "shows it as needing attention.",
+    )
     log_level: str = Field(default="INFO")
     timezone: str = Field(
         default=DEFAULT_TIMEZONE,

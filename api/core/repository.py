@@ -12,15 +12,24 @@ retention), the directory import (``api.directory.repository``) and accounts
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.core.tables import Capacity, MatchRun, MatchRunItem, Offer, Provider, Referral
+from api.core.tables import (
+    Capacity,
+    MatchRun,
+    MatchRunItem,
+    Offer,
+    Provider,
+    Referral,
+    ReferralPersonal,
+)
 from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OfferStatus, ReferralStatus
 
 R = TypeVar("R")
@@ -59,18 +68,59 @@ def get_referral(
 
 
 def council_referrals(
-    organisation_id: int, status: ReferralStatus | None = None
+    organisation_id: int,
+    status: ReferralStatus | None = None,
+    search: str | None = None,
+    sort: str = "newest",
 ) -> Select[Referral]:
-    """A council's referrals, newest first."""
+    """A council's referrals, newest first (``sort`` ``oldest`` or ``urgency``: emergencies
+    first, then urgent, then standard, newest first within each).
+
+    ``search`` finds a referral by its number (``1501`` or ``R1501``), or by part of the
+    household's name or postcode, or by its district; letter case and spaces do not matter.
+    """
     query = (
         select(Referral)
         .where(Referral.organisation_id == organisation_id)
         .options(selectinload(Referral.personal))
-        .order_by(Referral.id.desc())
     )
     if status is not None:
         query = query.where(Referral.status == status)
-    return query
+    words = (search or "").strip()
+    if words:
+        query = query.where(_matching(words))
+    if sort == "oldest":
+        return query.order_by(Referral.id)
+    if sort == "urgency":
+        rank = case(
+            (Referral.urgency == "emergency", 0), (Referral.urgency == "urgent", 1), else_=2
+        )
+        return query.order_by(rank, Referral.id.desc())
+    return query.order_by(Referral.id.desc())
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern matching itself anywhere (its wildcards escaped)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(words: str) -> ColumnElement[bool]:
+    """Referrals whose number, household name, postcode or district match ``words``."""
+    compact = words.replace(" ", "").upper()
+    named = select(ReferralPersonal.referral_id).where(
+        or_(
+            func.lower(ReferralPersonal.name).like(_like(words.lower()), escape="\\"),
+            func.replace(func.upper(ReferralPersonal.postcode), " ", "").like(
+                _like(compact), escape="\\"
+            ),
+        )
+    )
+    found: list[ColumnElement[bool]] = [Referral.id.in_(named), Referral.outcode == compact]
+    number = compact.removeprefix("R")
+    if re.fullmatch(r"[0-9]{1,9}", number):
+        found.append(Referral.id == int(number))
+    return or_(*found)
 
 
 def open_referrals(session: Session, organisation_id: int, *, lock: bool = False) -> list[Referral]:

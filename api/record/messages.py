@@ -349,8 +349,9 @@ def post_referral_message(
             current = _current_charity(session, referral.id)
             if current is None:
                 raise conflict(
-                    f"Referral {referral.id} is not offered to any charity yet, so there is "
-                    "nobody to message; name charity_organisation_id for an earlier offer.",
+                    f"Referral {referral.id} has no place with a food bank yet, so there is "
+                    "no one to write to. Write once it has been offered a place (to write to "
+                    "a food bank that had an earlier offer, give its charity_organisation_id).",
                     reason="no_charity",
                 )
             charity_id = current

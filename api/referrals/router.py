@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from api.auth.tokens import Principal, require_roles
 from api.core.deps import AUTHED, DbDep, ObjectId, PageNumber, PageSize, SettingsDep, problems
 from api.core.schemas import (
+    NO_NUL,
     OfferRead,
     Page,
     ReferralCreate,
@@ -20,8 +21,8 @@ from api.core.schemas import (
 )
 from api.core.vocabulary import ReferralStatus, Role
 from api.match_runs import service as matching
+from api.referrals import attention, intake, timeline
 from api.referrals import service as referrals
-from api.referrals import timeline
 
 router = APIRouter(tags=["referrals"])
 Caseworker = Annotated[Principal, Depends(require_roles(Role.CASEWORKER))]
@@ -51,8 +52,12 @@ def create_referral(
         ),
     ] = None,
 ) -> JSONResponse:
-    """A caseworker refers a household. Retries with one ``Idempotency-Key`` store it once."""
-    stored = referrals.create_referral(db, settings, principal, body, idempotency_key)
+    """A caseworker refers a household. Retries with one ``Idempotency-Key`` store it once.
+
+    An emergency is offered the best free place at once (unless the council has turned that
+    off: `FOODMATCH_PLACE_EMERGENCIES_ON_SUBMIT`); the answer shows its offer, or, if no place
+    was free, the referral open for the next match run (its history says why)."""
+    stored = intake.submit_referral(db, settings, principal, body, idempotency_key)
     headers = {"Location": f"/referrals/{stored.body['id']}"}
     if stored.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -73,9 +78,41 @@ def list_referrals(
     status: Annotated[
         ReferralStatus | None, Query(description="Only this status (councils only).")
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=NO_NUL,
+            description="Find by referral number (1501 or R1501), part of the household's "
+            "name or postcode, or district (councils only).",
+        ),
+    ] = None,
+    sort: Annotated[
+        Literal["newest", "oldest", "urgency"],
+        Query(description="Order: newest first, oldest first, or emergencies first."),
+    ] = "newest",
 ) -> Page[ReferralRead | ReferralForCharity]:
     """A council's referrals; for a charity, the ones offered to it (minimised)."""
-    return referrals.list_referrals(db, principal, page, size, status)
+    return referrals.list_referrals(db, principal, page, size, status, q, sort)
+
+
+@router.get(
+    "/referrals/needs-attention",
+    response_model=Page[attention.AttentionItem],
+    summary="Referrals that need a caseworker",
+    responses=problems(*AUTHED),
+)
+def needs_attention(
+    principal: Caseworker,
+    db: DbDep,
+    settings: SettingsDep,
+    page: PageNumber = 1,
+    size: PageSize = 50,
+) -> Page[attention.AttentionItem]:
+    """Your council's referrals that need you now, most pressing first: emergencies without
+    a place, declined and not placed again, no-shows, and offers a food bank has not answered
+    within `FOODMATCH_OFFER_ANSWER_HOURS` (48 by default)."""
+    return attention.needs_attention(db, settings, principal, page, size)
 
 
 @router.get(

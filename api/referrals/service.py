@@ -191,8 +191,12 @@ def list_referrals(
     page: int,
     size: int,
     status: ReferralStatus | None,
+    search: str | None = None,
+    sort: str = "newest",
 ) -> Page[ReferralRead | ReferralForCharity]:
-    """The caller's referrals: a council's own, or (minimised) those offered to a charity."""
+    """The caller's referrals: a council's own (``search`` and ``sort`` as in
+    :func:`api.core.repository.council_referrals`), or (minimised) those offered to a
+    charity."""
     with db.read() as session:
         items: list[ReferralRead | ReferralForCharity] = []
         if principal.organisation_kind is OrganisationKind.CHARITY:
@@ -205,7 +209,10 @@ def list_referrals(
                 items.append(minimise.for_charity(referral, offer, referral.personal))
         else:
             referrals, total = repo.paginate(
-                session, repo.council_referrals(principal.organisation_id, status), page, size
+                session,
+                repo.council_referrals(principal.organisation_id, status, search, sort),
+                page,
+                size,
             )
             offers_by_ref = repo.offers_for_referrals(session, [r.id for r in referrals])
             items.extend(referral_read(r, r.personal, offers_by_ref.get(r.id)) for r in referrals)

@@ -96,6 +96,7 @@ def _offer_entry(event: AuditEvent, after: dict[str, Any], offer: Offer | None, 
 _TITLES = {
     "referral.created": "Referral sent",
     "referral.withdrawn": "Referral withdrawn",
+    "referral.not_placed": "No place free",
     "offer.made": "Place offered",
     "offer.accepted": "Accepted",
     "offer.declined": "Declined",
@@ -156,6 +157,10 @@ def referral_timeline(
                 title = "Offered again"
         elif event.action == "referral.created":
             detail = "The referral was sent to be matched."
+        elif event.action == "referral.not_placed":
+            why = str(after.get("why") or "").strip().rstrip(".")
+            detail = "No place could be offered at once" + (f": {why}." if why else ".")
+            detail += " It waits for the next match run."
         else:
             detail = "The referral was closed; any place it held was given back."
         entries.append(

@@ -125,6 +125,11 @@ KPI_LABELS = {
 NOTICES = {
     "signed-out": "You have signed out.",
     "referral-sent": "Referral submitted.",
+    "match-run": "Match run finished. The food banks have been sent their offers.",
+    "emergency-placed": "Emergency referral submitted and offered a place at once. The food "
+    "bank will accept or decline it; this page shows its answer.",
+    "emergency-unplaced": "Emergency referral submitted, but no place is free now. It stays "
+    "open for the next match run; its history below says why.",
     "placed": "The household has been offered a place. The food bank will accept or decline "
     "it; this page shows its answer.",
     "withdrawn": "Referral withdrawn. Any place it held has been given back.",

@@ -59,7 +59,7 @@ def test_referral_to_outcome_over_http(live_server: str, db, password_hash: str)
             json={
                 "household_size": 4,
                 "dietary": ["halal"],
-                "urgency": "emergency",
+                "urgency": "urgent",
                 "postcode": "ls9 7ab",
                 "consent_to_share": True,
                 "name": "Amira Example",
@@ -71,15 +71,32 @@ def test_referral_to_outcome_over_http(live_server: str, db, password_hash: str)
         assert referral.status_code == 201, referral.text
         referral_id = referral.json()["id"]
 
+        # An emergency does not wait for the run: it is offered a place as it is submitted.
+        emergency = http.post(
+            "/referrals",
+            json={
+                "household_size": 1,
+                "urgency": "emergency",
+                "postcode": "LS9 6NP",
+                "consent_to_share": True,
+                "name": "Sam Example",
+            },
+            headers=caseworker,
+        )
+        assert emergency.status_code == 201, emergency.text
+        assert emergency.json()["status"] == "offered"
+        assert emergency.json()["current_offer"]["provider_id"] == site.json()["id"]
+
         run = http.post("/match-runs", json={}, headers=planner)
         assert run.status_code == 201, run.text
         decision = next(m for m in run.json()["matches"] if m["referral_id"] == referral_id)
         assert decision["reason"] == "matched" and decision["provider_id"] == site.json()["id"]
         assert decision["explanation"]
-        assert run.json()["matched"]["emergency"] == 1
+        assert run.json()["matched"]["urgent"] == 1
+        assert emergency.json()["id"] not in [m["referral_id"] for m in run.json()["matches"]]
 
         offers = http.get("/offers", params={"status": "offered"}, headers=charity_user).json()
-        offer_id = offers["items"][0]["id"]
+        offer_id = next(o["id"] for o in offers["items"] if o["referral_id"] == referral_id)
         before = http.get(f"/referrals/{referral_id}", headers=charity_user).json()
         assert before["view"] == "charity" and before["contact"] is None
         assert "Amira" not in str(before)

@@ -34,7 +34,7 @@ def test_referral_form_errors_shown_announced_and_linked(server: Server, new_pag
     and each field has its message attached; nothing is stored."""
     page = new_page()
     sign_in(page, server.url, CASEWORKER)
-    before = page.locator("caption").inner_text()
+    before = page.locator("#referral-list caption").inner_text()
     page.goto(f"{server.url}/app/caseworker/referrals/new")
     page.get_by_label("How far can they travel to collect, in kilometres?").fill("")
     page.get_by_role("button", name="Continue").click()
@@ -77,7 +77,7 @@ def test_referral_form_errors_shown_announced_and_linked(server: Server, new_pag
     assert page.get_by_label("Household's postcode").input_value() == "ZZ99 9ZZ"
 
     page.goto(f"{server.url}/app/caseworker/referrals")
-    assert page.locator("caption").inner_text() == before
+    assert page.locator("#referral-list caption").inner_text() == before
 
 
 def test_referral_form_completed_with_keyboard_only(server: Server, new_page: Any) -> None:

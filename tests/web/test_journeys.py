@@ -45,8 +45,14 @@ def _refer(page: Any, base: str, *, urgency: str, name: str, shots: bool) -> int
     assert page.get_by_role("heading", level=1).inner_text().startswith("Check your answers")
     if shots:
         look(page, "caseworker-check-answers")
+    if urgency == "emergency":  # placed at once on submit: the next page says so
+        assert "the household will be offered the best free place" in page.inner_text("main")
     page.get_by_role("button", name="Submit referral").click()
-    assert "Referral submitted." in page.inner_text("main")
+    if urgency == "emergency":
+        assert "Emergency referral submitted and offered a place at once" in page.inner_text("main")
+        assert page.get_by_role("button", name="Place now").count() == 0
+    else:
+        assert "Referral submitted." in page.inner_text("main")
     match = re.search(r"/referrals/(\d+)", page.url)
     assert match, page.url
     return int(match.group(1))
@@ -55,6 +61,11 @@ def _refer(page: Any, base: str, *, urgency: str, name: str, shots: bool) -> int
 def _place(page: Any) -> str:
     """Press 'place now' and return the charity the place was offered at."""
     page.get_by_role("button", name="Place now").click()
+    return _offered_at(page)
+
+
+def _offered_at(page: Any) -> str:
+    """The charity the referral's page says the place was offered at."""
     panel = page.locator("#place").inner_text()
     assert panel.startswith("Offered to"), panel
     charity = re.search(r"\((Demo Charity \d+)\)", panel)
@@ -70,7 +81,7 @@ def _journey(server: Server, new_page: Any, *, shots: bool) -> None:
     if shots:
         look(caseworker, "caseworker-referrals")
     referral_id = _refer(caseworker, base, urgency="emergency", name="Amira Example", shots=shots)
-    charity_name = _place(caseworker)
+    charity_name = _offered_at(caseworker)
     caseworker.get_by_label("Write a message").fill("Please call before noon.")
     caseworker.get_by_role("button", name="Send message").click()
     assert "Please call before noon." in caseworker.locator("#messages + ol").inner_text()

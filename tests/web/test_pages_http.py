@@ -174,7 +174,7 @@ def test_the_charity_sees_a_withdrawn_offer_as_withdrawn_without_the_household(
     """A placed referral the council then withdraws: the charity holding the offer gets a page
     saying so (its place is back), with none of the household's details."""
     with _client(server) as api:
-        referral_id, auth = _submitted(api, "Offer Withdrawal", "emergency")
+        referral_id, auth = _submitted(api, "Offer Withdrawal", "urgent")
         placed = api.post(f"/referrals/{referral_id}/place", headers=auth)
         assert placed.status_code == 201, placed.text
         withdrawn = api.post(

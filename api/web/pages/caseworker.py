@@ -17,8 +17,8 @@ from api.core.vocabulary import ReferralStatus, Role, WithdrawalReason
 from api.match_runs import service as matching
 from api.offers import service as offers
 from api.record import messages
+from api.referrals import attention, intake, timeline
 from api.referrals import service as referrals
-from api.referrals import timeline
 from api.web import forms
 from api.web.deps import (
     Form,
@@ -45,14 +45,24 @@ def caseworker_home() -> RedirectResponse:
     return RedirectResponse("/app/caseworker/referrals", status_code=303)
 
 
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "urgency": "Emergencies first"}
+
+
 @router.get("/app/caseworker/referrals")
 def referral_list(
-    request: Request, viewer: CaseworkerPage, db: DbDep, page: PageQuery = 1
+    request: Request,
+    viewer: CaseworkerPage,
+    db: DbDep,
+    settings: SettingsDep,
+    page: PageQuery = 1,
 ) -> HTMLResponse:
-    """The council's referrals, newest first, with where each stands."""
+    """The council's referrals: what needs attention first, then the list (find, filter, sort)."""
     wanted = choice(request, "status", [s.value for s in ReferralStatus])
     status = ReferralStatus(wanted) if wanted else None
-    listed = referrals.list_referrals(db, viewer.principal, page, 50, status)
+    sort = choice(request, "sort", list(SORTS)) or "newest"
+    search = request.query_params.get("q", "").strip()[:100]
+    listed = referrals.list_referrals(db, viewer.principal, page, 50, status, search, sort)
+    pressing = attention.needs_attention(db, settings, viewer.principal, 1, 10)
     return render(
         request,
         "caseworker/referrals.html",
@@ -61,6 +71,31 @@ def referral_list(
         page=listed,
         status=status.value if status else "",
         statuses=[s.value for s in ReferralStatus],
+        sort=sort,
+        sorts=SORTS,
+        search=search,
+        attention=pressing,
+        answer_hours=settings.offer_answer_hours,
+    )
+
+
+@router.get("/app/caseworker/attention")
+def attention_list(
+    request: Request,
+    viewer: CaseworkerPage,
+    db: DbDep,
+    settings: SettingsDep,
+    page: PageQuery = 1,
+) -> HTMLResponse:
+    """Every referral that needs the caseworker, most pressing first, 50 to a page."""
+    pressing = attention.needs_attention(db, settings, viewer.principal, page, 50)
+    return render(
+        request,
+        "caseworker/attention.html",
+        viewer,
+        title="Referrals that need attention",
+        attention=pressing,
+        answer_hours=settings.offer_answer_hours,
     )
 
 
@@ -91,7 +126,9 @@ def new_referral(request: Request, viewer: CaseworkerPage) -> HTMLResponse:
 
 
 @router.post("/app/caseworker/referrals/new")
-def check_referral(request: Request, viewer: CaseworkerPost, form: Form) -> HTMLResponse:
+def check_referral(
+    request: Request, viewer: CaseworkerPost, form: Form, settings: SettingsDep
+) -> HTMLResponse:
     """Check the answers: the form again with errors, or the 'check your answers' page."""
     answers = forms.ReferralForm.from_form(form)
     body, errors = answers.validate()
@@ -105,6 +142,7 @@ def check_referral(request: Request, viewer: CaseworkerPost, form: Form) -> HTML
         form=answers,
         body=body,
         idempotency_key=uuid.uuid4().hex,
+        place_emergencies=settings.place_emergencies_on_submit,
     )
 
 
@@ -127,15 +165,16 @@ def submit_referral(
         return _referral_form(request, viewer, answers, errors)
     key = forms.text(form, "idempotency_key")[:255] or None
     try:
-        stored = referrals.create_referral(
-            db, settings, viewer.principal, body, key and f"web-{key}"
-        )
+        stored = intake.submit_referral(db, settings, viewer.principal, body, key and f"web-{key}")
     except ProblemError as problem:
         if problem.status != 422:
             raise
         errors = forms.problem_errors(problem, forms.REFERRAL_FIELDS, "postcode")
         return _referral_form(request, viewer, answers, errors)
-    return see_other(f"/app/caseworker/referrals/{stored.body['id']}", "referral-sent")
+    done = "referral-sent"
+    if body.urgency == "emergency" and settings.place_emergencies_on_submit:
+        done = "emergency-placed" if stored.body.get("current_offer") else "emergency-unplaced"
+    return see_other(f"/app/caseworker/referrals/{stored.body['id']}", done)
 
 
 def _referral_page(

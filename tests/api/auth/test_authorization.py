@@ -31,6 +31,7 @@ RULES: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/referrals/{referral_id}/place"): frozenset({CW}),
     ("POST", "/referrals/{referral_id}/withdraw"): frozenset({CW}),
     ("GET", "/referrals/{referral_id}/history"): frozenset({CW}),
+    ("GET", "/referrals/needs-attention"): frozenset({CW}),
     ("GET", "/providers"): frozenset({CH}),
     ("POST", "/providers"): frozenset({CH}),
     ("GET", "/providers/{provider_id}"): frozenset({CH}),

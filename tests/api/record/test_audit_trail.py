@@ -81,7 +81,7 @@ def test_sites_and_capacity_changes_are_audited(
 REFERRAL = {
     "household_size": 2,
     "dietary": [],
-    "urgency": "emergency",
+    "urgency": "urgent",
     "postcode": "LS9 7AB",
     "consent_to_share": True,
     "name": "Branwen Audittest",
@@ -104,7 +104,7 @@ def test_referral_placement_and_match_run_are_audited(
     made = {e.action: e for e in events}
     assert made["referral.created"].entity_id == str(referral_id)
     assert made["referral.created"].referral_id == referral_id
-    assert '"urgency":"emergency"' in made["referral.created"].after_json
+    assert '"urgency":"urgent"' in made["referral.created"].after_json
     assert placed.status_code == 201, placed.text
     offer = [e for e in events if e.action == "offer.made"][-1]
     assert offer.referral_id == referral_id and offer.entity_id == str(placed.json()["id"])
