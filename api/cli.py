@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, directory, matchcmd, sample, scenario, server, users
+from api.commands import audit, directory, geo, matchcmd, sample, scenario, server, users
 
 app = typer.Typer(
     name="foodmatch",
@@ -24,6 +24,7 @@ scenario.register(app)
 server.register(app)
 audit.register(app)
 directory.register(app)
+geo.register(app)
 users.register(app)
 
 

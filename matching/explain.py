@@ -111,8 +111,8 @@ def _words(tags: tuple[str, ...]) -> str:
 
 
 def _km(distance: float) -> str:
-    """A distance as shown: rounded once, from the exact value."""
-    return f"{distance:.1f} km"
+    """A distance as shown: rounded once, from the exact value (never "0.0 km")."""
+    return "under 0.1 km" if distance < 0.05 else f"{distance:.1f} km"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ FEATURES = (
     "api.scenarios",
     "api.record",
     "api.directory",
+    "api.geo",
     "api.demo",
 )
 """The service's feature packages: each holds its router, service and schemas."""

@@ -8,9 +8,8 @@ charity gets (:class:`ReferralForCharity`), built only by ``api.core.minimise``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -22,8 +21,8 @@ from pydantic import (
     field_validator,
 )
 
+from api.core.patterns import known_postcode_pattern
 from api.core.vocabulary import DeclineReason, OfferStatus, ReferralStatus, Role, WithdrawalReason
-from matching.geo import Gazetteer
 from matching.models import DietaryTag
 
 T = TypeVar("T")
@@ -40,51 +39,6 @@ NO_NUL = r"^[^\x00]*$"
 """Free text may hold anything but the NUL character (which no database stores)."""
 
 Text200 = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
-
-
-def _letter(char: str) -> str:
-    return f"[{char.upper()}{char.lower()}]" if char.isalpha() else char
-
-
-def _trie_pattern(words: Iterable[str]) -> str:
-    """A regular expression matching exactly ``words`` (any case), sharing their prefixes."""
-    trie: dict[str, Any] = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def emit(node: dict[str, Any]) -> str:
-        children = sorted((c, child) for c, child in node.items() if c)
-        if not children:
-            return ""
-        leaves = [c for c, child in children if set(child) == {""}]
-        if len(leaves) == len(children) and len(leaves) > 1 and all(c.isdigit() for c in leaves):
-            body = "[" + "".join(leaves) + "]"
-        else:
-            branches = [_letter(c) + emit(child) for c, child in children]
-            body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        if "" in node:
-            body = f"(?:{body})?"
-        return body
-
-    return emit(trie)
-
-
-@lru_cache(maxsize=4)
-def _district_pattern(outcodes: tuple[str, ...]) -> str:
-    return r"^(?:" + _trie_pattern(outcodes) + r")(?: ?[0-9][A-Za-z]{2})?$"
-
-
-def known_postcode_pattern() -> str:
-    """The pattern of a postcode whose district is in the offline table, as the schema says.
-
-    A full postcode (``LS9 7AB``, one space or none) or a bare outward code (``LS9``), any
-    case, of a district the service can place; the server checks the same thing (a
-    well-formed postcode of an unknown district is a 422).
-    """
-    return _district_pattern(tuple(sorted(Gazetteer.default().centroids)))
 
 
 def _known_postcode_schema(schema: dict[str, Any]) -> None:
@@ -240,6 +194,12 @@ class ReferralCreate(Input):
         Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_NUL)] | None
     ) = None
     notes: Annotated[str, StringConstraints(max_length=2000, pattern=NO_NUL)] | None = None
+    outside_area_confirmed: bool = Field(
+        default=False,
+        strict=True,
+        description="The postcode is outside the council's area, "
+        "and the caseworker has checked that it is right.",
+    )
 
     @field_validator("postcode")
     @classmethod
@@ -264,6 +224,7 @@ class OfferBrief(BaseModel):
     status: OfferStatus
     mode: ModeName
     distance_km: float
+    distance_approximate: bool = Field(default=True, description="From a district centre.")
 
 
 class ReferralRead(BaseModel):
@@ -286,6 +247,9 @@ class ReferralRead(BaseModel):
         default=None, description="Why the council withdrew it (status ``withdrawn`` only)."
     )
     withdrawn_at: datetime | None = None
+    located_by: Literal["postcode", "district"] = Field(
+        default="district", description="At its own postcode's centroid, or its district's centre."
+    )
 
 
 class ReferralForCharity(BaseModel):
@@ -513,6 +477,7 @@ class OfferRead(BaseModel):
     status: OfferStatus
     mode: ModeName
     distance_km: float
+    distance_approximate: bool = Field(default=True, description="From a district centre.")
     explanation: str
     decline_reason: DeclineReason | None
     decline_note: str | None

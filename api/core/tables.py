@@ -28,6 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -98,6 +99,11 @@ def _enum(cls: type[StrEnum], name: str) -> Enum:
     )
 
 
+DISTRICT = "district"
+"""``located_by``: placed at its postcode district's centre (approximate)."""
+POSTCODE = "postcode"
+"""``located_by``: placed at its full postcode's centroid (from the postcode directory)."""
+
 _ACTIVE_SQL = "status IN ('offered', 'accepted', 'collected', 'delivered')"
 
 
@@ -110,6 +116,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    area: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """A council's area: districts and postcode areas, ``;``-joined (empty: anywhere)."""
 
 
 class User(Base):
@@ -183,6 +191,7 @@ class Referral(Base):
     outcode: Mapped[str | None] = mapped_column(String(8))
     latitude: Mapped[float]
     longitude: Mapped[float]
+    located_by: Mapped[str] = mapped_column(String(8), default=DISTRICT, server_default=DISTRICT)
     max_travel_km: Mapped[float]
     needs_delivery: Mapped[bool] = mapped_column(default=False)
     consent_to_share: Mapped[bool] = mapped_column(default=False)
@@ -238,6 +247,7 @@ class Provider(Base):
     outcode: Mapped[str | None] = mapped_column(String(8))
     latitude: Mapped[float]
     longitude: Mapped[float]
+    located_by: Mapped[str] = mapped_column(String(8), default=DISTRICT, server_default=DISTRICT)
     service_area: Mapped[str] = mapped_column(String(500), default="")
     delivery_radius_km: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -349,6 +359,8 @@ class Offer(Base):
     match_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"))
     mode: Mapped[str] = mapped_column(String(16))
     distance_km: Mapped[float]
+    distance_approximate: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """Measured from a district centre at one end or both (no full-postcode directory)."""
     explanation: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[OfferStatus] = mapped_column(
         _enum(OfferStatus, "offer_status"), default=OfferStatus.OFFERED

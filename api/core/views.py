@@ -54,6 +54,7 @@ def referral_read(
             status=offer.status,
             mode=offer.mode,
             distance_km=offer.distance_km,
+            distance_approximate=offer.distance_approximate,
         )
     return ReferralRead(
         id=referral.id,
@@ -70,6 +71,7 @@ def referral_read(
         current_offer=brief,
         withdrawal_reason=referral.withdrawal_reason,
         withdrawn_at=referral.withdrawn_at,
+        located_by=referral.located_by,
     )
 
 
@@ -117,6 +119,7 @@ def offer_read(offer: Offer) -> OfferRead:
         status=offer.status,
         mode=offer.mode,
         distance_km=offer.distance_km,
+        distance_approximate=offer.distance_approximate,
         explanation=offer.explanation,
         decline_reason=offer.decline_reason,
         decline_note=offer.decline_note,

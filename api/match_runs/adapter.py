@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from api.core.repository import Usage
-from api.core.tables import Capacity, Provider, Referral
+from api.core.tables import POSTCODE, Capacity, Provider, Referral
 from matching import models as m
 from matching.engine import solve
 from matching.engine.budget import Progress, Watch, default_time_limit
@@ -41,6 +41,11 @@ def _gazetteer() -> Gazetteer:
 def locate(postcode: str) -> tuple[float, float, str] | None:
     """(latitude, longitude, district) of a postcode from the offline table, or ``None``."""
     return _gazetteer().locate(postcode)
+
+
+def approximate(referral: Referral, provider: Provider) -> bool:
+    """Whether their distance was measured from a district centre at either end."""
+    return referral.located_by != POSTCODE or provider.located_by != POSTCODE
 
 
 def referral_model(row: Referral) -> m.Referral:

@@ -142,6 +142,9 @@ def book_best_place(
                 capacity_id=capacity_id,
                 mode=match.mode.value,
                 distance_km=round(float(match.distance_km or 0.0), 3),
+                distance_approximate=convert.approximate(
+                    locked, next(p for p, _ in supply if p.id == provider_id)
+                ),
                 explanation=match.explanation,
                 status=OfferStatus.OFFERED,
             )
@@ -199,6 +202,7 @@ def run_matching(
         convert.problem(referrals, supply), time_limit or settings.match_time_limit_s
     )
     capacity_of = {p.id: c.id for p, c in supply}
+    site_of = {p.id: p for p, _ in supply}
 
     with db.write() as session:
         still_open = {
@@ -257,6 +261,9 @@ def run_matching(
                             "capacity_id": capacity.id,
                             "mode": match.mode.value,
                             "distance_km": item["distance_km"],
+                            "distance_approximate": convert.approximate(
+                                current, site_of[provider_id]
+                            ),
                             "explanation": match.explanation,
                             "status": OfferStatus.OFFERED,
                         }

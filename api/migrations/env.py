@@ -20,6 +20,7 @@ _RAW_DDL_NAMES: frozenset[str] = frozenset()
 with contextlib.suppress(ModuleNotFoundError):
     _RAW_DDL_NAMES = importlib.import_module("api.record.tables").RAW_DDL_NAMES
 importlib.import_module("api.directory.tables")  # the directory's tables, on the same Base
+importlib.import_module("api.geo.tables")  # the postcode directory, on the same Base
 
 config = context.config
 target_metadata = Base.metadata

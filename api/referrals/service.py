@@ -20,7 +20,7 @@ from api.core.config import Settings
 from api.core.db import Database
 from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.schemas import Page, ReferralCreate, ReferralForCharity, ReferralRead, WithdrawRequest
-from api.core.tables import IdempotencyKey, Offer, Referral, ReferralPersonal, utcnow
+from api.core.tables import IdempotencyKey, Offer, Organisation, Referral, ReferralPersonal, utcnow
 from api.core.views import referral_read
 from api.core.vocabulary import (
     CLOSED_REFERRAL_STATUSES,
@@ -28,6 +28,7 @@ from api.core.vocabulary import (
     OrganisationKind,
     ReferralStatus,
 )
+from api.geo import service as geo
 from api.match_runs import adapter as convert
 from api.record.trail import audit
 
@@ -80,6 +81,25 @@ def _replay(
     return Stored(row.status_code, dict(row.response_body), replayed=True)
 
 
+def locate_household(db: Database, principal: Principal, body: ReferralCreate) -> geo.Located:
+    """Where the household is; a postcode outside the council's area needs confirming."""
+    try:
+        located = geo.locate(db, body.postcode)
+    except geo.NotLocated as why:
+        raise invalid("postcode", str(why)) from None
+    with db.read() as session:
+        council = session.get(Organisation, principal.organisation_id)
+        area = geo.area_entries(council) if council is not None else []
+    if not body.outside_area_confirmed and not geo.in_area(located.outcode, area):
+        raise invalid(
+            "outside_area_confirmed",
+            f"{body.postcode} ({located.outcode}) is outside your council's area "
+            f"({', '.join(area)}). Check the postcode; if the household does live there, "
+            "confirm it.",
+        )
+    return located
+
+
 def create_referral(
     db: Database,
     settings: Settings,
@@ -90,10 +110,7 @@ def create_referral(
     """Store a new referral (or replay the first response to the same Idempotency-Key)."""
     if principal.organisation_kind is not OrganisationKind.COUNCIL:
         raise ProblemError(403, "Only a council's caseworkers submit referrals.")
-    located = convert.locate(body.postcode)
-    if located is None:
-        raise invalid("postcode", f"{body.postcode!r} is not a known UK postcode district")
-    latitude, longitude, outcode = located
+    located = locate_household(db, principal, body)
     # Only a request with a key is ever compared with another, so only it needs a fingerprint.
     fingerprint = _fingerprint(body) if idempotency_key is not None else ""
     try:
@@ -109,9 +126,10 @@ def create_referral(
                 "household_size": body.household_size,
                 "dietary": ";".join(body.dietary),
                 "urgency": body.urgency,
-                "outcode": outcode,
-                "latitude": latitude,
-                "longitude": longitude,
+                "outcode": located.outcode,
+                "latitude": located.latitude,
+                "longitude": located.longitude,
+                "located_by": located.located_by,
                 "max_travel_km": body.max_travel_km,
                 "needs_delivery": body.needs_delivery,
                 "consent_to_share": body.consent_to_share,
@@ -168,7 +186,8 @@ def create_referral(
                     "household_size": body.household_size,
                     "dietary": list(body.dietary),
                     "urgency": str(body.urgency),
-                    "outcode": outcode,
+                    "outcode": located.outcode,
+                    "located_by": located.located_by,
                     "needs_delivery": body.needs_delivery,
                     "consent_to_share": body.consent_to_share,
                 },

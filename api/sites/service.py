@@ -19,6 +19,7 @@ from api.core.schemas import CapacityRead, CapacityUpdate, Page, ProviderCreate,
 from api.core.tables import Capacity, Offer, Provider, utcnow
 from api.core.views import capacity_read, provider_read
 from api.core.vocabulary import ACTIVE_OFFER_STATUSES, OrganisationKind
+from api.geo import service as geo
 from api.match_runs import adapter as convert
 from api.record.trail import audit
 
@@ -33,18 +34,19 @@ def create_provider(db: Database, principal: Principal, body: ProviderCreate) ->
     """Add a site to the caller's charity."""
     if principal.organisation_kind is not OrganisationKind.CHARITY:
         raise ProblemError(403, "Only a charity adds sites.")
-    located = convert.locate(body.postcode)
-    if located is None:
-        raise invalid("postcode", f"{body.postcode!r} is not a known UK postcode district")
-    latitude, longitude, outcode = located
+    try:
+        located = geo.locate(db, body.postcode)
+    except geo.NotLocated as why:
+        raise invalid("postcode", str(why)) from None
     with db.write() as session:
         provider = Provider(
             organisation_id=principal.organisation_id,
             name=body.name,
             postcode=body.postcode,
-            outcode=outcode,
-            latitude=latitude,
-            longitude=longitude,
+            outcode=located.outcode,
+            latitude=located.latitude,
+            longitude=located.longitude,
+            located_by=located.located_by,
             service_area=";".join(body.service_area),
             delivery_radius_km=body.delivery_radius_km,
         )

@@ -26,6 +26,7 @@ Errors = dict[str, str]
 
 REFERRAL_FIELDS = (
     "postcode",
+    "outside_area",
     "household_size",
     "dietary",
     "urgency",
@@ -78,7 +79,7 @@ def problem_errors(problem: ProblemError, known: Sequence[str], fallback: str) -
     """A service's 422/409 as page errors: on its field if the page has one, else ``fallback``."""
     errors: Errors = {}
     for item in problem.errors or []:
-        name = item.field.split(".")[0]
+        name = _BODY_TO_FORM.get(item.field.split(".")[0], item.field.split(".")[0])
         errors.setdefault(name if name in known else fallback, item.message)
     if not errors:
         detail = problem.detail
@@ -93,6 +94,7 @@ class ReferralForm:
     """The 'refer a household' answers as typed."""
 
     postcode: str = ""
+    outside_area: str = ""
     household_size: str = ""
     dietary: list[str] = field(default_factory=list)
     urgency: str = ""
@@ -110,6 +112,7 @@ class ReferralForm:
         dietary = [raw] if isinstance(raw, str) else list(raw)
         return cls(
             postcode=text(form, "postcode").upper(),
+            outside_area="yes" if text(form, "outside_area") == "yes" else "",
             household_size=text(form, "household_size"),
             dietary=[d for d in DIETARY_TAGS if d in dietary],
             urgency=text(form, "urgency"),
@@ -162,6 +165,7 @@ class ReferralForm:
             "dietary": self.dietary,
             "urgency": self.urgency,
             "postcode": self.postcode,
+            "outside_area_confirmed": self.outside_area == "yes",
             "needs_delivery": self.delivery == "deliver",
             "max_travel_km": travel if travel is not None else 5.0,
             "consent_to_share": self.consent == "yes",
@@ -184,6 +188,7 @@ def _ordered(errors: Errors, order: Sequence[str]) -> Errors:
 _BODY_TO_FORM = {
     "needs_delivery": "delivery",
     "consent_to_share": "consent",
+    "outside_area_confirmed": "outside_area",
     "received_on": "received",
     "date_from": "from",
     "date_to": "to",

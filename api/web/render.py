@@ -173,8 +173,14 @@ def _when(value: datetime | date | None) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def _km(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f} km"
+def _km(value: float | None, approximate: bool | None = None) -> str:
+    """A distance as people read it: never "0.0 km", and "about" when from district centres."""
+    if value is None:
+        return ""
+    if approximate:
+        shown = "under 1 km" if value < 1 else f"about {value:.1f} km"
+        return f"{shown} (approximate: district centre)"
+    return "under 0.1 km" if value < 0.05 else f"{value:.1f} km"
 
 
 environment = Environment(

@@ -116,6 +116,7 @@ def _referral_form(
         form=answers,
         errors=errors,
         focus=focus,
+        place_emergencies=request.app.state.settings.place_emergencies_on_submit,
     )
 
 
@@ -127,12 +128,17 @@ def new_referral(request: Request, viewer: CaseworkerPage) -> HTMLResponse:
 
 @router.post("/app/caseworker/referrals/new")
 def check_referral(
-    request: Request, viewer: CaseworkerPost, form: Form, settings: SettingsDep
+    request: Request, viewer: CaseworkerPost, form: Form, db: DbDep, settings: SettingsDep
 ) -> HTMLResponse:
     """Check the answers: the form again with errors, or the 'check your answers' page."""
     answers = forms.ReferralForm.from_form(form)
     body, errors = answers.validate()
     if body is None:
+        return _referral_form(request, viewer, answers, errors)
+    try:
+        located = referrals.locate_household(db, viewer.principal, body)
+    except ProblemError as problem:
+        errors = forms.problem_errors(problem, forms.REFERRAL_FIELDS, "postcode")
         return _referral_form(request, viewer, answers, errors)
     return render(
         request,
@@ -141,6 +147,7 @@ def check_referral(
         title="Check your answers",
         form=answers,
         body=body,
+        located=located,
         idempotency_key=uuid.uuid4().hex,
         place_emergencies=settings.place_emergencies_on_submit,
     )

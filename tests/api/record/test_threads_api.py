@@ -104,7 +104,7 @@ def test_council_cannot_message_before_any_offer(
         f"/referrals/{referral}/messages", json={"body": "hello"}, headers=world.headers("A", CW)
     )
     assert response.status_code == 409
-    assert "not offered" in response.json()["detail"]
+    assert "no place with a food bank yet" in response.json()["detail"]
 
 
 def test_unread_until_read(client: TestClient, world: World) -> None:

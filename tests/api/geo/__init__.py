@@ -1,0 +1,1 @@
+"""Tests of the postcode directory and councils' areas."""
