@@ -18,12 +18,60 @@ import io
 import zipfile
 from pathlib import Path
 
-ONSPD_HEADER = (
-    "pcd,pcd2,pcds,dointr,doterm,oscty,ced,oslaua,osward,parish,usertype,oseast1m,osnrth1m,"
-    "osgrdind,oshlthau,nhser,ctry,rgn,streg,pcon,eer,teclec,ttwa,pct,itl,statsward,oa01,"
-    "casward,npark,lsoa01,msoa01,ur01ind,oac01,oa11,lsoa11,msoa11,wz11,sicbl,bua24,ru11ind,"
-    "oac11,lat,long,lep1,lep2,pfa,imd,calncv,icb,oa21,lsoa21,msoa21"
-).split(",")
+ONSPD_HEADER = [
+    "pcd",
+    "pcd2",
+    "pcds",
+    "dointr",
+    "doterm",
+    "oscty",
+    "ced",
+    "oslaua",
+    "osward",
+    "parish",
+    "usertype",
+    "oseast1m",
+    "osnrth1m",
+    "osgrdind",
+    "oshlthau",
+    "nhser",
+    "ctry",
+    "rgn",
+    "streg",
+    "pcon",
+    "eer",
+    "teclec",
+    "ttwa",
+    "pct",
+    "itl",
+    "statsward",
+    "oa01",
+    "casward",
+    "npark",
+    "lsoa01",
+    "msoa01",
+    "ur01ind",
+    "oac01",
+    "oa11",
+    "lsoa11",
+    "msoa11",
+    "wz11",
+    "sicbl",
+    "bua24",
+    "ru11ind",
+    "oac11",
+    "lat",
+    "long",
+    "lep1",
+    "lep2",
+    "pfa",
+    "imd",
+    "calncv",
+    "icb",
+    "oa21",
+    "lsoa21",
+    "msoa21",
+]
 
 LIVE = {
     "LS8 1AA": (53.8201, -1.5120),  # about 1 km from LS8's district centre
