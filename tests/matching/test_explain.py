@@ -184,9 +184,8 @@ def test_every_claim_is_true_of_the_final_answer(problem: Problem) -> None:
                         assert most is not None and most.rank > household.urgency.rank
         if m.matched:
             exact = distance(household, sites[m.provider_id or ""])
-            assert m.explanation.startswith(
-                f"{names_of(problem)[m.provider_id or '']}, {exact:.1f} km"
-            )
+            shown = "under 0.1 km" if exact < 0.05 else f"{exact:.1f} km"  # never "0.0 km"
+            assert m.explanation.startswith(f"{names_of(problem)[m.provider_id or '']}, {shown}")
 
 
 def names_of(problem: Problem) -> dict[str, str]:

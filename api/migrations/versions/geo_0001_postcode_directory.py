@@ -30,8 +30,8 @@ def upgrade() -> None:
         "postcodes",
         sa.Column("postcode", sa.String(8), nullable=False),
         sa.Column("outcode", sa.String(4), nullable=False),
-        sa.Column("latitude", sa.Float(), nullable=True),
-        sa.Column("longitude", sa.Float(), nullable=True),
+        sa.Column("latitude", sa.Double(), nullable=True),
+        sa.Column("longitude", sa.Double(), nullable=True),
         sa.Column("terminated", sa.String(7), nullable=True),
         sa.PrimaryKeyConstraint("postcode", name=op.f("pk_postcodes")),
     )
