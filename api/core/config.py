@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         description="Offer an emergency referral the best free place as soon as it is submitted "
         "(it waits for the next match run if off, or if no place is free).",
     )
+    session_minutes: int = Field(
+        default=480,
+        ge=5,
+        le=24 * 60,
+        description="Minutes a page session lasts after signing in; then the next page says "
+        "the session ended and a form posted after it keeps its answers through signing in.",
+    )
     offer_answer_hours: int = Field(
         default=48,
         ge=1,

@@ -25,6 +25,7 @@ from api.core.errors import ProblemError, validation_problems
 from api.core.vocabulary import Role
 from api.record import messages
 from api.web import forms
+from api.web.ended import KEPT_PREFIX, answer_need_sign_in
 from api.web.render import error_page, render
 from api.web.security import (
     BadCsrf,
@@ -34,7 +35,6 @@ from api.web.security import (
     check_csrf,
     current_viewer,
     require,
-    sign_in_url,
 )
 
 MULTI_FIELDS = frozenset({"dietary", "scenarios"})
@@ -74,7 +74,7 @@ class WebRoute(APIRoute):
                         raise RequestValidationError(address) from None
                     raise
             except NeedSignIn as exc:
-                return RedirectResponse(sign_in_url(exc.next_path), status_code=303)
+                return answer_need_sign_in(request, exc)
             except WrongRole as exc:
                 return render(
                     request,
@@ -140,7 +140,8 @@ async def _read_form(request: Request) -> tuple[FormValues, UploadedFiles]:
         texts = [v for v in form.getlist(key) if isinstance(v, str)]
         if any("\x00" in t for t in texts):
             raise ProblemError(400, NUL_IN_FORM)
-        values[key] = texts if key in MULTI_FIELDS else (texts[0] if texts else "")
+        multiple = key.removeprefix(KEPT_PREFIX) in MULTI_FIELDS
+        values[key] = texts if multiple else (texts[0] if texts else "")
     request.state.web_form = (values, files)
     return values, files
 

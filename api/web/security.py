@@ -7,6 +7,10 @@ account loses its pages at once, and a session carries the user's session versio
 signing out or a new password ends every earlier session (and access token) at once. Each
 session carries a random CSRF token that every form posts back; the sign-in form, before any
 session exists, uses a double-submit cookie.
+
+A session ends after ``Settings.session_minutes``; the cookie outlives it by a day so that the
+next page can say the session ended (rather than send the user to sign in with no word), and a
+form posted after the end keeps its answers through signing in again (:func:`ended_session`).
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from api.core.vocabulary import Role
 
 SESSION_COOKIE = "fm_session"
 SIGN_IN_COOKIE = "fm_sign_in"
-SESSION_HOURS = 8
 AUDIENCE = "foodmatch-web"
 ALGORITHM = "HS256"
 
@@ -45,12 +48,28 @@ HOME = {
 """Where each role lands after signing in."""
 
 
-class NeedSignIn(Exception):
-    """The page needs a signed-in user; the route sends the browser to the sign-in page."""
+COOKIE_HOURS_AFTER = 24
+"""How long the session cookie outlives the session, so that its end can be named."""
 
-    def __init__(self, next_path: str) -> None:
+
+class NeedSignIn(Exception):
+    """The page needs a signed-in user; the route sends the browser to the sign-in page.
+
+    ``ended`` is the session this browser held until it ended, if it had one.
+    """
+
+    def __init__(self, next_path: str, ended: EndedSession | None = None) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+        self.ended = ended
+
+
+@dataclass(frozen=True, slots=True)
+class EndedSession:
+    """A genuine session of this browser that has ended: timed out, or signed out elsewhere."""
+
+    user_id: int
+    csrf: str
 
 
 class WrongRole(Exception):
@@ -91,28 +110,30 @@ def _key(settings: Settings) -> bytes:
     return hmac.new(settings.jwt_secret.encode(), b"foodmatch web session", hashlib.sha256).digest()
 
 
-def new_session(user: User, settings: Settings) -> str:
-    """A signed session value for ``user`` with a fresh CSRF token."""
-    now = datetime.now(UTC)
+def new_session(user: User, settings: Settings, *, now: datetime | None = None) -> str:
+    """A signed session value for ``user`` with a fresh CSRF token, ending
+    ``settings.session_minutes`` after ``now`` (the present unless given)."""
+    now = now or datetime.now(UTC)
     claims = {
         "sub": str(user.id),
         "aud": AUDIENCE,
         "csrf": secrets.token_urlsafe(24),
         "ver": user.session_version,
         "iat": now,
-        "exp": now + timedelta(hours=SESSION_HOURS),
+        "exp": now + timedelta(minutes=settings.session_minutes),
     }
     return jwt.encode(claims, _key(settings), algorithm=ALGORITHM)
 
 
-def _claims(value: str, settings: Settings) -> dict[str, Any] | None:
+def _claims(value: str, settings: Settings, *, live: bool = True) -> dict[str, Any] | None:
+    """The claims of a genuine session value; with ``live=False`` also of one that expired."""
     try:
         claims: dict[str, Any] = jwt.decode(
             value,
             _key(settings),
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
-            options={"require": ["exp", "sub", "aud", "csrf", "ver"]},
+            options={"require": ["exp", "sub", "aud", "csrf", "ver"], "verify_exp": live},
         )
     except jwt.InvalidTokenError:
         return None
@@ -146,6 +167,27 @@ def current_viewer(request: Request) -> Viewer | None:
     )
 
 
+def session_csrf(value: str, settings: Settings) -> str:
+    """The CSRF token of a session value this service has just made."""
+    claims = _claims(value, settings)
+    assert claims is not None
+    return str(claims["csrf"])
+
+
+def ended_session(request: Request) -> EndedSession | None:
+    """The session this browser's cookie holds, when it is genuine but no longer signs anyone
+    in (it expired, or signing out elsewhere or a new password ended it); else ``None``."""
+    settings: Settings = request.app.state.settings
+    raw = request.cookies.get(SESSION_COOKIE)
+    claims = _claims(raw, settings, live=False) if raw else None
+    if claims is None:
+        return None
+    try:
+        return EndedSession(int(claims["sub"]), str(claims["csrf"]))
+    except (TypeError, ValueError):
+        return None
+
+
 def require(request: Request, *roles: Role) -> Viewer:
     """The signed-in viewer if their role is one of ``roles``; raises otherwise."""
     viewer = current_viewer(request)
@@ -153,7 +195,7 @@ def require(request: Request, *roles: Role) -> Viewer:
         target = request.url.path
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
-        raise NeedSignIn(target)
+        raise NeedSignIn(target, ended_session(request))
     if roles and viewer.role not in roles:
         raise WrongRole(viewer)
     return viewer
@@ -165,9 +207,10 @@ def check_csrf(expected: str, sent: object) -> None:
         raise BadCsrf
 
 
-def sign_in_url(next_path: str) -> str:
-    """The sign-in page, returning to ``next_path`` afterwards."""
-    return "/app/sign-in?next=" + quote(next_path, safe="/")
+def sign_in_url(next_path: str, *, ended: bool = False) -> str:
+    """The sign-in page, returning to ``next_path`` afterwards (and saying that the session
+    ended, when it did)."""
+    return "/app/sign-in?next=" + quote(next_path, safe="/") + ("&ended=1" if ended else "")
 
 
 def safe_next(value: str | None) -> str | None:
@@ -177,12 +220,14 @@ def safe_next(value: str | None) -> str | None:
     return None
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, *, hours: int) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, hours: float
+) -> None:
     """Set a cookie the way every page cookie is set: HttpOnly, SameSite=Lax, path /app."""
     response.set_cookie(
         name,
         value,
-        max_age=hours * 3600,
+        max_age=round(hours * 3600),
         path="/app",
         httponly=True,
         samesite="lax",

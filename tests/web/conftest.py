@@ -83,7 +83,14 @@ def _serve(database_url: str) -> Iterator[Server]:
     app = create_app(settings, db)
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=30,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

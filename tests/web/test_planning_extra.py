@@ -41,7 +41,12 @@ def _finished_run_page(http: httpx.Client) -> str:
     location = started.headers["location"]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        page = http.get(location).text
+        try:
+            page = http.get(location).text
+        except httpx.RemoteProtocolError:
+            # The server closed an idle keep-alive connection as the poll reused it; a browser
+            # retries such a GET on a new connection, and so does this.
+            continue
         if "Compared with the baseline" in page or "could not finish" in page:
             return page
         time.sleep(0.5)

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import uuid
+from functools import partial
 
 from fastapi import Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from api.auth import accounts, throttle
 from api.core.deps import DbDep, SettingsDep
 from api.core.errors import ProblemError
 from api.web import forms
 from api.web.deps import Form, MaybeViewer, SignedInPost, page_router, see_other
-from api.web.render import HERE, render
+from api.web.ended import kept_from_sign_in, kept_page, sign_in_page
+from api.web.render import HERE
 from api.web.security import (
+    COOKIE_HOURS_AFTER,
     HOME,
     SESSION_COOKIE,
-    SESSION_HOURS,
     SIGN_IN_COOKIE,
     BadCsrf,
     check_csrf,
+    ended_session,
     new_session,
     safe_next,
+    session_csrf,
     set_cookie,
 )
 
@@ -60,38 +63,12 @@ def static(name: str) -> Response:
     )
 
 
-def _sign_in_page(
-    request: Request,
-    *,
-    errors: dict[str, str],
-    email: str = "",
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    """The sign-in form, with a fresh double-submit token unless the browser has one."""
-    token = request.cookies.get(SIGN_IN_COOKIE) or uuid.uuid4().hex
-    response = render(
-        request,
-        "sign_in.html",
-        None,
-        status_code=status_code,
-        title="Sign in",
-        errors=errors,
-        email=email,
-        csrf=token,
-        next=safe_next(request.query_params.get("next")) or "",
-    )
-    response.headers.update(headers or {})
-    set_cookie(request, response, SIGN_IN_COOKIE, token, hours=1)
-    return response
-
-
 @router.get("/app/sign-in")
 def sign_in_form(request: Request, viewer: MaybeViewer) -> Response:
     """The sign-in page (or the home page of someone already signed in)."""
     if viewer is not None:
         return RedirectResponse(viewer.home, status_code=303)
-    return _sign_in_page(request, errors={})
+    return sign_in_page(request, errors={})
 
 
 @router.post("/app/sign-in")
@@ -105,6 +82,15 @@ def sign_in(request: Request, form: Form, db: DbDep, settings: SettingsDep) -> R
     email = forms.text(form, "email")
     password = form.get("password", "")
     password = password if isinstance(password, str) else ""
+    kept, kept_action = kept_from_sign_in(form)
+    again = partial(
+        sign_in_page,
+        request,
+        email=email,
+        next_path=safe_next(forms.text(form, "next")) or "",
+        kept=kept,
+        kept_action=kept_action,
+    )  # the form again, keeping what was typed and carried
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = "Enter your email address"
@@ -120,25 +106,29 @@ def sign_in(request: Request, form: Form, db: DbDep, settings: SettingsDep) -> R
                 f"Too many failed sign-ins. Wait {minutes}, then try again. "
                 "If you have forgotten your password, ask your organisation's administrator"
             )
-            return _sign_in_page(
-                request,
-                errors=errors,
-                email=email,
-                status_code=429,
-                headers={"Retry-After": str(exc.retry_after)},
+            return again(
+                errors=errors, status_code=429, headers={"Retry-After": str(exc.retry_after)}
             )
         except throttle.LimiterUnavailable:
             errors["email"] = "Signing in is not working at the moment. Try again in a minute"
-            return _sign_in_page(
-                request, errors=errors, email=email, status_code=503, headers={"Retry-After": "5"}
-            )
+            return again(errors=errors, status_code=503, headers={"Retry-After": "5"})
         if user is None:
             errors["email"] = "Enter a correct email address and password"
     if errors or user is None:
-        return _sign_in_page(request, errors=errors, email=email, status_code=400)
-    target = safe_next(forms.text(form, "next")) or HOME[user.role]
-    response = RedirectResponse(target, status_code=303)
-    set_cookie(request, response, SESSION_COOKIE, new_session(user, settings), hours=SESSION_HOURS)
+        return again(errors=errors, status_code=400)
+    session = new_session(user, settings)
+    ended = ended_session(request)
+    response: Response
+    if kept and kept_action and ended is not None and ended.user_id == user.id:
+        # The same person, back after their session ended: their answers, sent on only
+        # when they say so (another person signing in here never sees them).
+        response = kept_page(request, kept, kept_action, session_csrf(session, settings),
+                             HOME[user.role])  # fmt: skip
+    else:
+        target = safe_next(forms.text(form, "next")) or HOME[user.role]
+        response = RedirectResponse(target, status_code=303)
+    hours = settings.session_minutes / 60 + COOKIE_HOURS_AFTER
+    set_cookie(request, response, SESSION_COOKIE, session, hours=hours)
     response.delete_cookie(SIGN_IN_COOKIE, path="/app")
     return response
 

@@ -120,8 +120,11 @@ def test_service_role_cannot_change_the_log(service_url: str, db: Database,
 def test_superuser_replica_bypass_is_caught(pg_url: str, db: Database, store: AnchorConfig) -> None:
     """The attack as reported: a superuser passes the triggers with SET LOCAL
     session_replication_role = replica, edits an event and recomputes every later hash. The
-    chain alone verifies; the checkpoints expose it."""
-    append_events(db, 10)
+    chain alone verifies; the checkpoints expose it. Checkpoints are flushed at events 6 and 10
+    (the writer otherwise coalesces by time, so which events get one would depend on load)."""
+    append_events(db, 6)
+    checkpoints.flush(pg_url)
+    append_events(db, 4)
     checkpoints.flush(pg_url)
     with db.write() as session:
         session.execute(text("SET LOCAL session_replication_role = replica"))
