@@ -323,6 +323,20 @@ def _current_charity(session: Session, referral_id: int) -> int | None:
     )
 
 
+def _last_thread_charity(session: Session, referral_id: int) -> int | None:
+    """The charity of the referral's most recently used thread, if it may still see it (after
+    a collection, a no-show or a decline the caseworker can still write to that food bank)."""
+    threads = session.scalars(
+        select(MessageThread)
+        .where(MessageThread.referral_id == referral_id)
+        .order_by(MessageThread.last_message_at.desc().nulls_last(), MessageThread.id.desc())
+    )
+    for thread in threads:
+        if _charity_may_see(session, thread.charity_organisation_id, referral_id):
+            return thread.charity_organisation_id
+    return None
+
+
 def post_referral_message(
     db: Database,
     principal: Principal,
@@ -330,7 +344,10 @@ def post_referral_message(
     body: str,
     charity_organisation_id: int | None,
 ) -> MessageRead:
-    """Post in the referral's thread with one charity, creating the thread on first use."""
+    """Post in the referral's thread with one charity, creating the thread on first use.
+
+    A council names the charity, or writes to the one holding the referral's place, or else to
+    the one it last wrote with about it (if that charity may still see the referral)."""
     with db.write() as session:
         referral = _referral_for(session, principal, referral_id)
         if principal.organisation_kind is OrganisationKind.CHARITY:
@@ -346,7 +363,9 @@ def post_referral_message(
                 )
             charity_id = charity_organisation_id
         else:
-            current = _current_charity(session, referral.id)
+            current = _current_charity(session, referral.id) or _last_thread_charity(
+                session, referral.id
+            )
             if current is None:
                 raise conflict(
                     f"Referral {referral.id} has no place with a food bank yet, so there is "

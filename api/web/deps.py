@@ -43,6 +43,10 @@ NUL_IN_FORM = (
     "The form holds a character that cannot be stored (NUL); nothing was changed. "
     "Go back, remove it and try again."
 )
+NO_ONE_TO_WRITE_TO = (
+    "This household has no place with a food bank now, so there is no one to write to. "
+    "You can write again once it has been offered a place"
+)
 FormValues = dict[str, str | list[str]]
 UploadedFiles = dict[str, tuple[str, bytes]]
 
@@ -240,5 +244,7 @@ def post_message(
     except ProblemError as problem:
         if problem.status not in (409, 422):
             raise
+        if problem.reason == "no_charity":
+            return again({"message": NO_ONE_TO_WRITE_TO}, body)
         return again({"message": problem.detail}, body)
     return see_other(back, "message-sent", "#messages")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tests.web.conftest import CASEWORKER, Server
+import httpx
+
+from tests.web.conftest import CASEWORKER, PASSWORD, Server
 from tests.web.test_pages_http import _client, _csrf, _sign_in, _submitted
 
 ANSWERS = {"postcode": "LS9 7AB", "household_size": "3", "urgency": "emergency",
@@ -156,3 +158,61 @@ def test_a_postcode_outside_the_council_area_is_confirmed_on_the_form(server: Se
             assert "distances will be approximate" in checked.text
     finally:
         set_area(server.db, council, [])
+
+
+def _holder(api: httpx.Client, offer_id: int) -> dict[str, str]:
+    """The bearer header of the demo charity holding ``offer_id``."""
+    for number in range(1, 11):
+        token = api.post(
+            "/auth/token", data={"username": f"charity{number}@charity.demo", "password": PASSWORD}
+        )
+        auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        if api.get(f"/offers/{offer_id}", headers=auth).status_code == 200:
+            return auth
+    raise AssertionError("no demo charity holds the offer")
+
+
+def test_the_caseworker_can_still_write_after_collection_and_is_told_plainly_when_not(
+    server: Server,
+) -> None:
+    """After the household collected its parcel the page writes to that food bank (no longer
+    'no one to write to'); once the referral is withdrawn the food bank may not see it, and the
+    page says so in plain words (no field names)."""
+    with _client(server) as api:
+        referral_id, auth = _submitted(api, "Thanks After Collection", "urgent")
+        placed = api.post(f"/referrals/{referral_id}/place", headers=auth)
+        assert placed.status_code == 201, placed.text
+        offer_id = placed.json()["id"]
+        first = api.post(f"/referrals/{referral_id}/messages", json={"body": "Ring first"},
+                         headers=auth)  # fmt: skip
+        assert first.status_code == 201, first.text
+        charity = _holder(api, offer_id)
+        assert api.post(f"/offers/{offer_id}/accept", headers=charity).status_code == 200
+        collected = api.post(
+            f"/offers/{offer_id}/outcome", json={"outcome": "collected"}, headers=charity
+        )
+        assert collected.status_code == 200, collected.text
+    url = f"/app/caseworker/referrals/{referral_id}"
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        page = http.get(url).text
+        sent = http.post(f"{url}/messages",
+                         data={"csrf_token": _csrf(page), "message": "Thank you all"})  # fmt: skip
+        assert sent.status_code == 303, sent.text
+    with _client(server) as api:
+        thread = api.get(f"/referrals/{referral_id}/messages", headers=charity).json()
+        assert [m["body"] for m in thread["items"]][-1] == "Thank you all"
+        other_id, other_auth = _submitted(api, "Withdrawn Then Written", "urgent")
+        other = api.post(f"/referrals/{other_id}/place", headers=other_auth).json()["id"]
+        api.post(f"/referrals/{other_id}/messages", json={"body": "Hello"}, headers=other_auth)
+        withdrawn = api.post(f"/referrals/{other_id}/withdraw", json={"reason": "duplicate"},
+                             headers=other_auth)  # fmt: skip
+        assert withdrawn.status_code == 200 and other
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        url = f"/app/caseworker/referrals/{other_id}"
+        page = http.get(url).text
+        refused = http.post(f"{url}/messages", data={"csrf_token": _csrf(page), "message": "Hi"})
+    assert refused.status_code == 400
+    assert "no one to write to" in refused.text
+    assert "charity_organisation_id" not in refused.text

@@ -143,9 +143,9 @@ def test_signing_out_elsewhere_also_keeps_the_answers(server: Server) -> None:
         home = other.get("/app/caseworker/referrals").text
         other.post("/app/sign-out", data={"csrf_token": _csrf(home)})
         path = f"/app/caseworker/referrals/{found.group(1)}/messages"
-        held = tab.post(path, data={"csrf_token": _csrf(page), "body": "Ring the bell twice"})
+        held = tab.post(path, data={"csrf_token": _csrf(page), "message": "Ring the bell twice"})
         assert held.status_code == 200 and "answers have been kept" in held.text
-        assert ("kept:body", "Ring the bell twice") in _hidden_fields(held.text)
+        assert ("kept:message", "Ring the bell twice") in _hidden_fields(held.text)
 
 
 def test_another_person_signing_in_never_gets_the_answers(server: Server) -> None:
