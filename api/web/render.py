@@ -178,7 +178,7 @@ def _km(value: float | None, approximate: bool | None = None) -> str:
     if value is None:
         return ""
     if approximate:
-        shown = "under 1 km" if value < 1 else f"about {value:.1f} km"
+        shown = "under 1 km" if round(value, 1) < 1 else f"about {value:.1f} km"
         return f"{shown} (approximate: district centre)"
     return "under 0.1 km" if value < 0.05 else f"{value:.1f} km"
 
