@@ -23,6 +23,8 @@ from matching.models import Referral as ReferralModel
 
 DEMO_PASSWORD = "foodmatch-demo"
 DEMO_COUNCIL = "Leeds City Council (demo)"
+DEMO_AREA = "LS"
+"""The demo council's area: the sample region is Leeds, the LS postcode area."""
 SITES_PER_CHARITY = 4
 
 
@@ -89,6 +91,7 @@ def seed_demo(db: Database, referrals_csv: Path, providers_csv: Path) -> list[Si
         if session.scalar(select(Organisation.id).where(Organisation.name == DEMO_COUNCIL)):
             return sign_ins
         council = add_organisation(session, DEMO_COUNCIL, OrganisationKind.COUNCIL)
+        council.area = DEMO_AREA  # a postcode outside it asks the caseworker to confirm
         for sign_in in sign_ins[:4]:
             add_user(session, council, sign_in.email, Role(sign_in.role), "", password_hash=hashed)
         charities = []

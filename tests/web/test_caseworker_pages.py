@@ -122,42 +122,39 @@ def test_the_home_lists_what_needs_attention(server: Server) -> None:
 
 
 def test_a_postcode_outside_the_council_area_is_confirmed_on_the_form(server: Server) -> None:
-    """With the council's area set to LS, EH1 1AA comes back with a linked error and a box to
+    """The demo council's area is LS: EH1 1AA comes back with a linked error and a box to
     tick; ticked, check your answers says it was confirmed and that distances are approximate."""
     from sqlalchemy import select
 
     from api.core.tables import Organisation, User
-    from api.geo.service import set_area
+    from api.geo.service import show_area
 
     with server.db.read() as session:
         council = session.scalar(
             select(Organisation.name).join(User).where(User.email == CASEWORKER)
         )
     assert council is not None
-    set_area(server.db, council, ["LS"])
+    assert show_area(server.db, council) == ["LS"]  # the demo council's own area
     answers = {**ANSWERS, "postcode": "EH1 1AA", "urgency": "standard"}
-    try:
-        with _client(server) as http:
-            _sign_in(http, CASEWORKER)
-            form = http.get("/app/caseworker/referrals/new")
-            refused = http.post(
-                "/app/caseworker/referrals/new", data={**answers, "csrf_token": _csrf(form.text)}
-            )
-            assert refused.status_code == 400
-            assert 'href="#outside_area"' in refused.text
-            assert "EH1 1AA (EH1) is outside your council&#39;s area (LS)" in refused.text
-            assert 'id="outside_area" name="outside_area" type="checkbox" value="yes"' in (
-                refused.text
-            )
-            checked = http.post(
-                "/app/caseworker/referrals/new",
-                data={**answers, "outside_area": "yes", "csrf_token": _csrf(refused.text)},
-            )
-            assert checked.status_code == 200, checked.text
-            assert "outside your area: confirmed" in checked.text
-            assert "distances will be approximate" in checked.text
-    finally:
-        set_area(server.db, council, [])
+    with _client(server) as http:
+        _sign_in(http, CASEWORKER)
+        form = http.get("/app/caseworker/referrals/new")
+        refused = http.post(
+            "/app/caseworker/referrals/new", data={**answers, "csrf_token": _csrf(form.text)}
+        )
+        assert refused.status_code == 400
+        assert 'href="#outside_area"' in refused.text
+        assert "EH1 1AA (EH1) is outside your council&#39;s area (LS)" in refused.text
+        assert 'id="outside_area" name="outside_area" type="checkbox" value="yes"' in (
+            refused.text
+        )
+        checked = http.post(
+            "/app/caseworker/referrals/new",
+            data={**answers, "outside_area": "yes", "csrf_token": _csrf(refused.text)},
+        )
+        assert checked.status_code == 200, checked.text
+        assert "outside your area: confirmed" in checked.text
+        assert "distances will be approximate" in checked.text
 
 
 def _holder(api: httpx.Client, offer_id: int) -> dict[str, str]:
