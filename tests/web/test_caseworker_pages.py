@@ -145,9 +145,7 @@ def test_a_postcode_outside_the_council_area_is_confirmed_on_the_form(server: Se
         assert refused.status_code == 400
         assert 'href="#outside_area"' in refused.text
         assert "EH1 1AA (EH1) is outside your council&#39;s area (LS)" in refused.text
-        assert 'id="outside_area" name="outside_area" type="checkbox" value="yes"' in (
-            refused.text
-        )
+        assert 'id="outside_area" name="outside_area" type="checkbox" value="yes"' in (refused.text)
         checked = http.post(
             "/app/caseworker/referrals/new",
             data={**answers, "outside_area": "yes", "csrf_token": _csrf(refused.text)},

@@ -134,8 +134,10 @@ def test_a_decline_is_on_the_caseworkers_page_and_needs_attention(
 def test_an_emergency_is_placed_on_submit_and_its_notes_reach_the_charity_that_accepts(
     day_server: Server, new_page: Any
 ) -> None:
-    """Emergency: offered a place as it is submitted; the food bank sees the notes once it
-    has accepted (the household consented), then finds it in its history."""
+    """Emergency: offered a place as it is submitted; the council's message is marked new for
+    the food bank until seen; it sees the notes once it has accepted (the household
+    consented), finds the household in its history, and copies this week's capacity into
+    next week."""
     base = day_server.url
     caseworker = new_page()
     sign_in(caseworker, base, CASEWORKER)
@@ -145,11 +147,18 @@ def test_an_emergency_is_placed_on_submit_and_its_notes_reach_the_charity_that_a
     assert "offered a place at once" in caseworker.inner_text("main")
     assert caseworker.get_by_role("button", name="Place now").count() == 0
     charity_name = _charity_of(caseworker)
+    caseworker.get_by_label("Write a message").fill("She works mornings.")
+    caseworker.get_by_role("button", name="Send message").click()
 
     charity = new_page()
     sign_in(charity, base, charity_email(charity_name))
     _open_offer(charity, referral_id)
     assert NOTES not in charity.inner_text("main")
+    messages = charity.locator("#messages + ol")
+    assert "She works mornings." in messages.inner_text()
+    assert messages.locator(".tag", has_text="New").count() == 1  # unread until seen
+    charity.reload()
+    assert charity.locator("#messages + ol .tag", has_text="New").count() == 0
     charity.get_by_role("button", name="Accept this household").click()
     assert "Offer accepted" in charity.inner_text("main")
     assert charity.locator("#notes").inner_text() == NOTES
@@ -159,8 +168,11 @@ def test_an_emergency_is_placed_on_submit_and_its_notes_reach_the_charity_that_a
     look(charity, "charity-history")
     charity.goto(f"{base}/app/charity")
     charity.get_by_role("link", name=re.compile("^Update capacity")).first.click()
-    charity.get_by_role("link", name=re.compile("to .*: change")).last.click()
-    look(charity, "charity-capacity-later-week")
+    charity.get_by_role("link", name=re.compile("to .*: change")).first.click()  # next week
+    assert charity.get_by_role("heading", level=1).inner_text().startswith("Capacity for")
+    charity.get_by_role("button", name="Copy last week's figures").click()
+    assert "figures have been copied" in charity.inner_text("main")
+    look(charity, "charity-capacity-next-week")
 
 
 def test_match_runs_are_started_and_read_from_the_pages(day_server: Server, new_page: Any) -> None:
