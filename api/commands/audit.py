@@ -225,7 +225,8 @@ def _report(result: AuditVerification, role: RoleReport | None, *, as_json: bool
 
 @audit_app.command("reindex")
 def reindex(database_url: UrlOption = None) -> None:
-    """Re-index every note and decision for FOI search (after bulk imports)."""
+    """Re-index every note, decision and audit event for FOI search (after bulk imports, or
+    to give events indexed by an earlier version their plain-words text)."""
     from api.record.indexing import reindex_all
 
     db = _database(database_url)
@@ -234,7 +235,7 @@ def reindex(database_url: UrlOption = None) -> None:
             count = reindex_all(session)
     finally:
         db.dispose()
-    typer.echo(f"Indexed {count} notes and decisions.")
+    typer.echo(f"Indexed {count} notes, decisions and audit events.")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

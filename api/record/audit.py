@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,6 +32,7 @@ from api.core.tables import Referral, utcnow
 from api.record.people import known_redactor
 from api.record.redaction import Redactor
 from api.record.tables import AuditEvent, DocumentKind, SearchDocument
+from api.record.wording import event_sentence
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first event."""
@@ -208,9 +208,8 @@ def record_event(
     connection = session.connection()
     redactor = known_redactor(connection)
     before_value, after_value = sanitise(before, redactor), sanitise(after, redactor)
-    # Dotted and snake_case names are split so both full-text parsers see plain words.
-    words = re.sub(r"[._]", " ", f"{action} {entity_type}") + f" {entity_id} "
-    document_text = (words + _flatten(before_value) + " " + _flatten(after_value)).strip()
+    # What an FOI officer reads and searches: the event in sentences, from its values only.
+    document_text = event_sentence(action, entity_type, entity_id, before_value, after_value)
     # From here to the caller's commit, appends queue on PostgreSQL: keep this part short.
     head = _chain_head(connection)
     event = AuditEvent(

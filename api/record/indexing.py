@@ -15,6 +15,7 @@ Both hooks are process-wide; :func:`install` registers them (``api.record.instal
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Insert,
     Table,
     Update,
+    bindparam,
     event,
     select,
     update,
@@ -49,7 +51,8 @@ from api.record.search import (
     index_document,
     index_new_documents,
 )
-from api.record.tables import SEARCH_VECTOR_COLUMN, DocumentKind, SearchDocument
+from api.record.tables import SEARCH_VECTOR_COLUMN, AuditEvent, DocumentKind, SearchDocument
+from api.record.wording import event_sentence, match_decision_sentence
 
 
 def _council_of(connection: Connection, referral_id: int) -> int | None:
@@ -197,7 +200,7 @@ def index_match_item(connection: Connection, item: MatchRunItem) -> None:
         other_organisation_id=_charity_of(connection, item.provider_id),
         referral_id=item.referral_id,
         occurred_at=utcnow(),
-        body=f"Match run {item.match_run_id}: {item.reason.replace('_', ' ')}. {item.explanation}",
+        body=match_decision_sentence(item.match_run_id, item.reason, item.explanation),
     )
 
 
@@ -222,7 +225,7 @@ def index_match_run(session: Session, run_id: int) -> int:
             other_organisation_id=None if provider_id is None else charity.get(provider_id),
             referral_id=referral_id,
             occurred_at=now,
-            body=f"Match run {run_id}: {reason.replace('_', ' ')}. {explanation}",
+            body=match_decision_sentence(run_id, reason, explanation),
         )
         for item_id, referral_id, provider_id, reason, explanation in connection.execute(
             select(
@@ -393,4 +396,46 @@ def reindex_all(session: Session) -> int:
     for item in session.scalars(select(MatchRunItem)):
         index_match_item(connection, item)
         count += 1
-    return count
+    return count + reword_audit_documents(connection)
+
+
+def reword_audit_documents(connection: Connection, batch_size: int = 2000) -> int:
+    """Write every audit event's search text again from its stored values (the events and
+    their hashes are not touched); returns how many documents were rewritten."""
+    events = cast(Table, AuditEvent.__table__)
+    documents = cast(Table, SearchDocument.__table__)
+    statement = (
+        update(documents)
+        .where(documents.c.source_key == bindparam("key"))
+        .values(body=bindparam("text"), body_redacted=bindparam("text"))
+    )
+    count = 0
+    last = 0
+    while True:
+        rows = connection.execute(
+            select(events.c.id, events.c.action, events.c.entity_type, events.c.entity_id,
+                   events.c.before_json, events.c.after_json)
+            .where(events.c.id > last).order_by(events.c.id).limit(batch_size)
+        ).all()  # fmt: skip
+        if not rows:
+            return count
+        params = [
+            {
+                "key": f"audit:{row.id}",
+                "text": event_sentence(
+                    row.action,
+                    row.entity_type,
+                    row.entity_id,
+                    _loads(row.before_json),
+                    _loads(row.after_json),
+                ),
+            }
+            for row in rows
+        ]
+        connection.execute(statement, params)
+        count += len(rows)
+        last = rows[-1].id
+
+
+def _loads(value: str | None) -> Any:
+    return json.loads(value) if value else None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import String, select
+from sqlalchemy import String, select, update
+from typer.testing import CliRunner
 
+from api.cli import app as cli
 from api.core.db import Database
 from api.core.vocabulary import Role
 from api.demo.seed import current_week
@@ -147,12 +149,36 @@ def test_audit_events_are_searchable_by_the_parties_they_concern(
         world.orgs["A"],
         world.orgs["X"],
     )
-    assert accepted.referral_id == referral_id and "offer accepted" in accepted.body_redacted
+    assert accepted.referral_id == referral_id
+    assert f"Offer {offer_id}: the food bank accepted the household." in accepted.body_redacted
     created = rows["site.created"]
     assert (created.organisation_id, created.other_organisation_id) == (world.orgs["X"], None)
     # The household's council finds the charity's acceptance; another council does not.
     for council, found in (("A", True), ("B", False)):
-        hits = client.get("/foi/search", params={"q": "offer accepted", "kind": "audit"},
+        hits = client.get("/foi/search", params={"q": "accepted household", "kind": "audit"},
                           headers=world.headers(council, Role.FOI_OFFICER))  # fmt: skip
         assert hits.status_code == 200, hits.text
         assert any(h["referral_id"] == referral_id for h in hits.json()["items"]) is found
+
+
+def test_reindex_writes_earlier_audit_text_again_in_plain_words(
+    client: TestClient, world: World, db: Database, db_url: str
+) -> None:
+    """Events indexed by an earlier version ('offer accepted offer 7 status ...') read as
+    sentences after `foodmatch audit reindex`; the events and their chain are untouched."""
+    offer_id = world.ids["offer_a"]
+    accepted = client.post(f"/offers/{offer_id}/accept", headers=world.headers("X", CH))
+    assert accepted.status_code == 200, accepted.text
+    old_words = f"offer accepted offer {offer_id} status offered status accepted"
+    audit_docs = SearchDocument.source_key.like("audit:%")
+    with db.write() as session:
+        session.execute(update(SearchDocument).where(audit_docs)
+                        .values(body=old_words, body_redacted=old_words))  # fmt: skip
+    done = CliRunner().invoke(cli, ["audit", "reindex", "--database-url", db_url])
+    assert done.exit_code == 0, done.output
+    with db.read() as session:
+        texts = session.scalars(select(SearchDocument.body_redacted).where(audit_docs)).all()
+        assert texts and old_words not in texts
+        [text] = [t for t in texts if t.startswith(f"Offer {offer_id}: the food bank accepted")]
+        assert "Status changed from offered to accepted." in text and "_" not in text
+        assert verify_chain(session).ok

@@ -132,8 +132,8 @@ def test_role_words_references_and_identifiers_are_not_names(
     files = _export(client, world, {})
     csv_text = files["record.csv"]
     assert "FOI-2026-014" in csv_text and "[name]-2026-014" not in csv_text
-    assert "foi request created" in csv_text and "[name] request" not in csv_text
-    assert "charity_organisation_id" in csv_text and "[name]_organisation_id" not in csv_text
+    assert "FOI request" in csv_text and "[name] request" not in csv_text
+    assert "Food bank: " in csv_text and "[name] bank" not in csv_text
     assert "Charity staff asked the Council and the FOI officer" in csv_text
 
 
