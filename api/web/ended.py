@@ -10,7 +10,7 @@ without a live session.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
@@ -28,8 +28,8 @@ from api.web.security import (
     sign_in_url,
 )
 
-if TYPE_CHECKING:
-    from api.web.deps import FormValues
+FormValues = Mapping[str, str | list[str]]
+"""A posted form's text fields (as :mod:`api.web.deps` reads them)."""
 
 KEPT_PREFIX = "kept:"
 """The sign-in form carries each kept answer as a hidden field named ``kept:<field>``."""
