@@ -31,7 +31,6 @@ from matching.scenarios import (
     ScenarioError,
     ScenarioProblem,
     comparison_csv,
-    format_value,
     parse_scenarios,
 )
 
@@ -196,6 +195,52 @@ def comparison_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns, dtype=object).set_index("kpi")
 
 
+def distinct_titles(runs: Sequence[ScenarioRun]) -> list[tuple[ScenarioRun, str]]:
+    """Each run with the name the list shows: its title, numbered from the oldest ("(2)")
+    when other runs in the list have the same title, so no two are listed under one name."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run.title] = counts.get(run.title, 0) + 1
+    seen: dict[str, int] = {}
+    shown: list[tuple[ScenarioRun, str]] = []
+    for run in reversed(runs):  # the list is newest first; number from the oldest
+        seen[run.title] = seen.get(run.title, 0) + 1
+        name = run.title if counts[run.title] == 1 else f"{run.title} ({seen[run.title]})"
+        shown.append((run, name))
+    return shown[::-1]
+
+
+SHARE_KPIS = frozenset(
+    {
+        "share_households_served",
+        "share_people_served",
+        "utilisation",
+        "district_served_rate_min",
+        "district_served_rate_max",
+        "district_served_rate_spread",
+    }
+)
+"""KPIs that are shares (0 to 1): shown as percentages, their changes in percentage points."""
+
+
+def page_value(kpi: str, value: Any, *, signed: bool = False) -> str:
+    """A KPI as people read it on the page: shares as percentages ("66.9%", a change as
+    "+2.1 points"), distances in km to one decimal, counts with thousands separators, words
+    as they are, nothing for an undefined value. (The CSV keeps :func:`format_value`.)"""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool | str):
+        return str(value)
+    number = float(value)
+    if kpi in SHARE_KPIS:
+        points = round(number * 100, 1) + 0.0  # no "-0.0"
+        return f"{points:+.1f} points" if signed else f"{points:.1f}%"
+    if isinstance(value, int) or (number.is_integer() and not kpi.endswith("_km")):
+        return f"{int(number):+,d}" if signed else f"{int(number):,d}"
+    shown = round(number, 1) + 0.0
+    return f"{shown:+,.1f}" if signed else f"{shown:,.1f}"
+
+
 def comparison_rows(result: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Run names and, per KPI, each run's value (scenarios with their change in brackets)."""
     frame = comparison_frame(result)
@@ -204,10 +249,10 @@ def comparison_rows(result: Mapping[str, Any]) -> tuple[list[str], list[tuple[st
     for kpi, row in frame.iterrows():
         cells = []
         for name in names:
-            cell = format_value(row[name])
+            cell = page_value(str(kpi), row[name])
             diff = row.get(f"{name}{DIFF_SUFFIX}")
             if name != "baseline" and diff is not None and diff == diff:
-                cell = f"{cell} ({format_value(diff, signed=True)})"
+                cell = f"{cell} ({page_value(str(kpi), diff, signed=True)})"
             cells.append(cell)
         rows.append((str(kpi), cells))
     return names, rows

@@ -181,7 +181,8 @@ def test_match_runs_are_started_and_read_from_the_pages(day_server: Server, new_
     sign_in(page, day_server.url, CASEWORKER)
     page.goto(f"{day_server.url}/app/match-runs")
     look(page, "match-runs")
-    page.get_by_role("button", name="Run matching now").click()
+    with page.expect_navigation(timeout=180_000):  # the engine's run is part of the request
+        page.get_by_role("button", name="Run matching now").click()
     assert "Match run finished." in page.inner_text("main")
     assert re.search(r"/app/match-runs/\d+", page.url), page.url
     look(page, "match-run")

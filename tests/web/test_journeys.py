@@ -170,8 +170,15 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     sign_in(page, server.url, PLANNER)
     assert page.url.endswith("/app/planner")
     look(page, "planner-home")
+    # Only the chosen source's questions show (the shipped what-ifs are chosen at first).
+    assert page.locator("#source-shipped").is_visible()
+    assert not page.locator("#scenario_file").is_visible()
 
     page.get_by_label("My own scenario file").check()
+    assert page.locator("#scenario_file").is_visible()
+    assert not page.locator("#source-shipped").is_visible()
+    upload = page.get_by_label("My own scenario file")
+    assert upload.get_attribute("aria-controls") == "source-upload"
     page.set_input_files(
         "#scenario_file",
         files=[
@@ -189,6 +196,9 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     page.get_by_role("heading", name="Compared with the baseline").wait_for(timeout=120_000)
     table = page.locator("table").first.inner_text()
     assert "Households matched" in table and "hope-hub-closes" in table
+    # Figures as people read them: shares in %, changes in points, never 4 decimals.
+    assert re.search(r"Share of households served\s+\d+\.\d%", table), table
+    assert re.search(r"\d\.\d{4}", table) is None, table
     assert page.locator("figure img").count() == 2
     assert page.locator("svg.map circle").count() > 10
     look(page, "planner-results")
@@ -203,6 +213,17 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["kpi", "baseline", "hope-hub-closes", "hope-hub-closes (diff)"]
     assert {r[0] for r in rows[1:]} >= {"households", "matched_total", "worst_served_district"}
+
+    # The same what-if again: the recent runs list the two under different names.
+    page.goto(f"{server.url}/app/planner")
+    page.get_by_label(re.compile("^hope-hub-closes")).check()
+    page.get_by_label("Longest time for each matching run, in seconds").fill("1")
+    page.get_by_role("button", name="Run scenarios").click()
+    page.get_by_role("heading", name="Compared with the baseline").wait_for(timeout=120_000)
+    page.goto(f"{server.url}/app/planner")
+    names = page.locator("main table tbody tr td:first-child").all_inner_texts()
+    assert len(names) == len(set(names)), names
+    assert "hope-hub-closes on the Leeds sample region (2)" in names, names
 
 
 def _record_a_message(base: str) -> None:

@@ -52,7 +52,7 @@ def _planner_page(
         title="What-if scenarios",
         errors=errors,
         scenario_options=[(s.name, f"{s.name}: {s.description}") for s in shipped],
-        runs=scenario_runs.recent_runs(viewer.principal),
+        runs=planner.distinct_titles(scenario_runs.recent_runs(viewer.principal)),
         source=forms.text(values, "source") or "shipped",
         base=forms.text(values, "base") or "live",
         chosen=chosen if isinstance(chosen, list) else [chosen],
@@ -79,8 +79,9 @@ def start_run(
     try:
         if source == "shipped":
             chosen = form.get("scenarios", [])
-            base, spec, notes = planner.shipped_request(chosen if isinstance(chosen, list) else [])
-            title = "Shipped sample what-ifs (Leeds sample region)"
+            picked = chosen if isinstance(chosen, list) else []
+            base, spec, notes = planner.shipped_request(picked)
+            title = f"{', '.join(picked)} on the Leeds sample region"
         elif source == "upload":
             name, content = files.get("scenario_file", ("", b""))
             spec, notes = planner.uploaded_spec(name, content)

@@ -29,6 +29,21 @@
     });
   });
 
+  // Radios that reveal more questions: show only the chosen one's (all are shown without
+  // this file). Each radio names what it reveals (aria-controls; radios may not carry
+  // aria-expanded).
+  var revealing = document.querySelectorAll("input[type=radio][data-reveals]");
+  function showChosen() {
+    revealing.forEach(function (radio) {
+      var panel = document.getElementById(radio.dataset.reveals);
+      if (!panel) { return; }
+      radio.setAttribute("aria-controls", panel.id);
+      panel.classList.toggle("radios__conditional--hidden", !radio.checked);
+    });
+  }
+  revealing.forEach(function (radio) { radio.addEventListener("change", showChosen); });
+  showChosen();
+
   // A running scenario: check again every few seconds until it has finished.
   if (document.querySelector("[data-refresh-while-running]")) {
     window.setTimeout(function () { window.location.reload(); }, 3000);
