@@ -43,6 +43,15 @@ def run_summary(
     return summary
 
 
+UNMATCHED_WORDS = {
+    Reason.NO_PROVIDER_IN_REACH: "not matched: no site in reach",
+    Reason.DIETARY_UNAVAILABLE: "not matched: no dietary stock in reach",
+    Reason.NOT_ELIGIBLE: "not matched: outside every service area",
+    Reason.CAPACITY_EXHAUSTED: "not matched: every site in reach full",
+}
+"""The table's rows for households left without a place, by the contract's reason codes."""
+
+
 def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd.DataFrame:
     """One column per result: matched per tier, people served, distance, unmatched by reason."""
     import pandas as pd
@@ -66,7 +75,7 @@ def comparison_frame(problem: Problem, results: Mapping[str, MatchResult]) -> pd
         rows.append(("mean km", f"{km / len(matched):.2f}" if matched else "-"))
         unmatched = result.unmatched_by_reason
         for reason in _UNMATCHED:
-            rows.append((f"unmatched: {reason.value}", str(unmatched.get(reason.value, 0))))
+            rows.append((UNMATCHED_WORDS[reason], str(unmatched.get(reason.value, 0))))
         rows.append(("status", _status(result)))
         index = [label for label, _ in rows]
         columns[name] = [value for _, value in rows]

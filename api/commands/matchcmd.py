@@ -57,8 +57,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"standard {matched['standard']})"
     )
     if summary["unmatched"]:
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(summary["unmatched"].items()))
-        print(f"unmatched: {parts}")
+        from matching.report import UNMATCHED_WORDS
+
+        words = {r.value: label.split(": ", 1)[1] for r, label in UNMATCHED_WORDS.items()}
+        parts = ", ".join(
+            f"{words.get(k, k.replace('_', ' '))} {v}"
+            for k, v in sorted(summary["unmatched"].items())
+        )
+        print(f"not matched: {parts}")
     print(f"total distance: {summary['total_distance_km']:.3f} km")
     print(f"status: {summary['status']} ({summary['method']})")
     print(f"time: {summary['seconds']:.2f} s (solve {summary['solve_seconds']:.2f} s)")

@@ -109,8 +109,9 @@ def test_demo_compares_with_first_come_first_served(tmp_path: Path) -> None:
     done = run("demo", "--out", tmp_path / "sample.csv")
     assert done.returncode == 0, done.stderr
     assert "optimal (foodmatch)" in done.stdout and "first-come-first-served" in done.stdout
-    for label in ("emergency matched", "mean km", "unmatched: capacity_exhausted"):
+    for label in ("emergency matched", "mean km", "not matched: every site in reach full"):
         assert label in done.stdout
+    assert "capacity_exhausted" not in done.stdout  # words, not the contract's codes
     assert (tmp_path / "sample.csv").exists()
 
 
