@@ -270,14 +270,10 @@ def _svg_uri(figure: Any) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """Matched households by urgency, and the share served, for every run (server-side SVG)."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - matplotlib is in the planning extra
-        return []
-    runs = [result["baseline"], *result["scenarios"]]
-    names = [str(r["name"]) for r in runs]
+def matched_by_urgency(runs: Sequence[Mapping[str, Any]], names: list[str]) -> tuple[Any, str]:
+    """The stacked bars of households matched per urgency for each run, and their alt text."""
+    from matplotlib.figure import Figure
+
     tiers = ("emergency", "urgent", "standard")
     colours = ("#d4351c", "#f47738", "#1d70b8")
     figure = Figure(figsize=(8, 3.6))
@@ -288,13 +284,26 @@ def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         axes.bar(names, values, bottom=bottom, color=colour, label=tier.capitalize())
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_ylabel("Households matched")
-    axes.legend(frameon=False)
+    # The key sits beside the bars, never over them (the saved figure is cut to fit it).
+    axes.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Urgency")
     axes.tick_params(axis="x", labelrotation=20)
     for label in axes.get_xticklabels():
         label.set_horizontalalignment("right")
     matched_alt = "Stacked bars of households matched by urgency: " + "; ".join(
         f"{n} {int(t)}" for n, t in zip(names, bottom, strict=True)
     )
+    return figure, matched_alt
+
+
+def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Matched households by urgency, and the share served, for every run (server-side SVG)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - matplotlib is in the planning extra
+        return []
+    runs = [result["baseline"], *result["scenarios"]]
+    names = [str(r["name"]) for r in runs]
+    figure, matched_alt = matched_by_urgency(runs, names)
     first = ("Households matched by urgency", _svg_uri(figure), matched_alt)
 
     figure = Figure(figsize=(8, 3.2))
@@ -344,16 +353,23 @@ MAP_WIDTH = 640
 MAP_HEIGHT = 480
 
 
+FILL_BANDS = (
+    (0.5, "#942514", "under 50% served"),
+    (0.75, "#d4351c", "50% to 75% served"),
+    (0.9, "#f47738", "75% to 90% served"),
+    (math.inf, "#00703c", "90% or more served"),
+)
+"""The map's colours by share of households served: (upper bound, colour, legend words)."""
+NO_RATE = ("#505a5f", "no households referred")
+
+MAP_LEGEND = [(colour, words) for _, colour, words in FILL_BANDS] + [NO_RATE]
+"""The map's legend, in the order shown."""
+
+
 def _fill(rate: float | None) -> str:
     if rate is None:
-        return "#505a5f"
-    if rate < 0.5:
-        return "#942514"
-    if rate < 0.75:
-        return "#d4351c"
-    if rate < 0.9:
-        return "#f47738"
-    return "#00703c"
+        return NO_RATE[0]
+    return next(colour for bound, colour, _ in FILL_BANDS if rate < bound)
 
 
 def unmet_map(kpis: Mapping[str, Any]) -> list[MapPoint]:

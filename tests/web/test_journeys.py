@@ -201,6 +201,9 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     assert re.search(r"\d\.\d{4}", table) is None, table
     assert page.locator("figure img").count() == 2
     assert page.locator("svg.map circle").count() > 10
+    # Every circle is labelled with its district, and the key names every colour.
+    assert page.locator("svg.map text").count() == page.locator("svg.map circle").count()
+    assert "under 50% served" in page.locator(".map-legend").inner_text()
     look(page, "planner-results")
 
     page.get_by_label("Show").select_option("hope-hub-closes")

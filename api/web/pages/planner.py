@@ -141,6 +141,7 @@ def run_page(request: Request, run_id: RunId, viewer: PlannerPage) -> HTMLRespon
         shown=shown,
         points=points,
         worst=worst,
+        legend=planner.MAP_LEGEND,
         map_width=planner.MAP_WIDTH,
         map_height=planner.MAP_HEIGHT,
     )
