@@ -18,7 +18,7 @@ from api.auth import throttle
 from api.auth.tokens import Principal, authenticate, hash_password
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.errors import ProblemError
+from api.core.errors import ProblemError, conflict, not_found
 from api.core.tables import User
 from api.record.audit import record_event
 from api.record.trail import actor_label
@@ -215,3 +215,41 @@ def session_account(db: Database, user_id: int, session_version: int) -> Session
             display_name=user.display_name,
             organisation_name=organisation.name,
         )
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person of an organisation, as its admin's page lists them."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+    is_active: bool
+
+
+def organisation_members(db: Database, principal: Principal) -> list[Member]:
+    """The people of the caller's organisation, by e-mail address."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(User)
+            .where(User.organisation_id == principal.organisation_id)
+            .order_by(User.email)
+        )
+        return [Member(u.id, u.email, u.display_name, u.role.value, u.is_active) for u in rows]
+
+
+def set_member_active(db: Database, principal: Principal, user_id: int, active: bool) -> User:
+    """An admin switches a person of their own organisation off or on (audited). Another
+    organisation's person is not found; an admin cannot switch off their own account."""
+    with db.read() as session:
+        user = session.get(User, user_id)
+        if user is None or user.organisation_id != principal.organisation_id:
+            raise not_found("user", user_id)
+    if user_id == principal.user_id and not active:
+        raise conflict(
+            "You cannot switch off your own account: another administrator of your "
+            "organisation can.",
+            reason="own_account",
+        )
+    return set_active(db, user_id, active, principal)

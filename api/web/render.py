@@ -124,6 +124,10 @@ KPI_LABELS = {
 
 NOTICES = {
     "signed-out": "You have signed out.",
+    "user-activated": "The account has been switched on. The person can sign in again.",
+    "user-deactivated": "The account has been switched off. The person's sessions and tokens "
+    "ended at once.",
+    "key-revoked": "The API key has been revoked. It stopped working at once.",
     "referral-sent": "Referral submitted.",
     "match-run": "Match run finished. The food banks have been sent their offers.",
     "emergency-placed": "Emergency referral submitted and offered a place at once. The food "

@@ -43,7 +43,7 @@ HOME = {
     Role.CHARITY: "/app/charity",
     Role.PLANNER: "/app/planner",
     Role.FOI_OFFICER: "/app/foi",
-    Role.ADMIN: "/app/foi",
+    Role.ADMIN: "/app/admin",
 }
 """Where each role lands after signing in."""
 

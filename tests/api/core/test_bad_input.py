@@ -186,6 +186,7 @@ PAGE_USERS = {
     "/app/charity": ("X", Role.CHARITY),
     "/app/planner": ("A", Role.PLANNER),
     "/app/foi": ("A", Role.FOI_OFFICER),
+    "/app/admin": ("A", Role.ADMIN),
 }
 PAGE_IDS = {"referral_id": "referral_a", "offer_id": "offer_a", "site_id": "site_x"}
 HOSTILE_QUERY = ("²", "99999999999999999999", "\x00", "x" * 5000)
@@ -199,7 +200,7 @@ PAGE_FORM = (
     "note", "notes", "outcome", "parcels", "password", "people", "phone", "postcode", "reason",
     "reference", "referral_id", "scenarios", "seconds", "source", "summary", "urgency",
     "cap_halal", "received-day", "received-month", "received-year", "from-day", "from-month",
-    "from-year", "to-day", "to-month", "to-year",
+    "from-year", "to-day", "to-month", "to-year", "key_name", "key_role", "active",
 )  # fmt: skip
 
 

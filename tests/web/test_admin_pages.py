@@ -1,0 +1,150 @@
+"""The administrator's pages over HTTP on a real server (people, API keys, the audit log),
+limited to the admin's own organisation; and the page in Chromium, scanned by axe-core."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from api.core.tables import User
+from api.core.vocabulary import OrganisationKind, Role
+from api.demo.seed import add_organisation, add_user
+from tests.web.conftest import CASEWORKER, PASSWORD, Server, _serve, sign_in
+from tests.web.pages import look
+from tests.web.test_pages_http import _client, _csrf, _sign_in
+
+ADMIN = "admin@leeds.demo"
+OTHER_ADMIN = "admin@other.example"
+
+
+@pytest.fixture(scope="module")
+def admin_server(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server of its own (accounts are switched off here), with a second council's admin."""
+    target = tmp_path_factory.mktemp("admin") / "foodmatch.db"
+    shutil.copyfile(sqlite_template, target)
+    for server in _serve(f"sqlite:///{target}"):
+        with server.db.write() as session:
+            other = add_organisation(session, "Other Council", OrganisationKind.COUNCIL)
+            add_user(session, other, OTHER_ADMIN, Role.ADMIN, PASSWORD)
+        yield server
+
+
+def _user_id(page: str, email: str) -> int:
+    row = page[page.index(f"<td>{email}</td>") :]
+    found = re.search(r'action="/app/admin/users/(\d+)/active"', row)
+    assert found, email
+    return int(found.group(1))
+
+
+def test_an_admin_switches_an_account_off_and_on(admin_server: Server) -> None:
+    """Switched off, the caseworker's session ends at once and signing in fails; switched on,
+    they can sign in again; both are in the audit log; the admin cannot switch themself off."""
+    with _client(admin_server) as admin, _client(admin_server) as caseworker:
+        assert _sign_in(caseworker, CASEWORKER).status_code == 303
+        assert _sign_in(admin, ADMIN).headers["location"] == "/app/admin"
+        page = admin.get("/app/admin").text
+        assert CASEWORKER in page and "You" in page
+        user = _user_id(page, CASEWORKER)
+        off = admin.post(f"/app/admin/users/{user}/active",
+                         data={"csrf_token": _csrf(page), "active": "no"})  # fmt: skip
+        assert off.status_code == 303 and off.headers["location"].endswith("#people")
+        assert "switched off" in admin.get(off.headers["location"]).text
+        assert caseworker.get("/app/caseworker/referrals").status_code == 303  # signed out
+        with _client(admin_server) as again:
+            assert _sign_in(again, CASEWORKER).status_code == 400
+        page = admin.get("/app/admin").text
+        on = admin.post(f"/app/admin/users/{user}/active",
+                        data={"csrf_token": _csrf(page), "active": "yes"})  # fmt: skip
+        assert on.status_code == 303
+        with _client(admin_server) as again:
+            assert _sign_in(again, CASEWORKER).status_code == 303
+        with admin_server.db.read() as session:
+            me = session.scalar(select(User.id).where(User.email == ADMIN))
+        myself = admin.post(f"/app/admin/users/{me}/active",
+                            data={"csrf_token": _csrf(page), "active": "no"})  # fmt: skip
+        assert myself.status_code == 400 and "cannot switch off your own account" in myself.text
+        search = admin.get("/app/foi", params={"q": "switched account"}).text
+        assert "account was switched off" in search and "account was switched on" in search
+
+
+def test_an_admin_makes_a_key_shown_once_and_revokes_it(admin_server: Server) -> None:
+    """The key works as X-API-Key in its role, shows once, and stops at once when revoked;
+    a missing name or role is a linked error."""
+    with _client(admin_server) as admin:
+        _sign_in(admin, ADMIN)
+        page = admin.get("/app/admin").text
+        missing = admin.post("/app/admin/api-keys", data={"csrf_token": _csrf(page)})
+        assert missing.status_code == 400
+        assert 'href="#key_name"' in missing.text and 'href="#key_role"' in missing.text
+        answers = {"key_name": "Housing system", "key_role": "caseworker"}
+        made = admin.post("/app/admin/api-keys", data={"csrf_token": _csrf(page), **answers})
+        assert made.status_code == 201
+        found = re.search(r'id="new-key-value">([^<]+)<', made.text)
+        assert found
+        key = found.group(1)
+        assert admin.get("/referrals", headers={"X-API-Key": key}).status_code == 200
+        listed = admin.get("/app/admin").text
+        assert "Housing system" in listed and key not in listed  # shown once only
+        revoke = re.search(r'action="(/app/admin/api-keys/\d+/revoke)"', listed)
+        assert revoke
+        gone = admin.post(revoke.group(1), data={"csrf_token": _csrf(listed)})
+        assert gone.status_code == 303
+        assert admin.get("/referrals", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_another_councils_admin_cannot_touch_this_councils_people_or_keys(
+    admin_server: Server,
+) -> None:
+    """The other council's admin sees only its own people, and its posts at this council's
+    person and key are 'not found' (and change nothing)."""
+    with _client(admin_server) as admin, _client(admin_server) as other:
+        _sign_in(admin, ADMIN)
+        page = admin.get("/app/admin").text
+        user = _user_id(page, CASEWORKER)
+        made = admin.post("/app/admin/api-keys", data={
+            "csrf_token": _csrf(page), "key_name": "Stays", "key_role": "planner"})  # fmt: skip
+        key_path = re.findall(r'action="(/app/admin/api-keys/\d+/revoke)"', made.text)[-1]
+        key = re.search(r'id="new-key-value">([^<]+)<', made.text)
+        assert key
+        _sign_in(other, OTHER_ADMIN)
+        theirs = other.get("/app/admin").text
+        assert CASEWORKER not in theirs and "Stays" not in theirs
+        token = _csrf(theirs)
+        off = other.post(
+            f"/app/admin/users/{user}/active", data={"csrf_token": token, "active": "no"}
+        )
+        assert off.status_code == 404
+        assert other.post(key_path, data={"csrf_token": token}).status_code == 404
+        assert admin.get("/referrals", headers={"X-API-Key": key.group(1)}).status_code == 403
+    with _client(admin_server) as again:
+        assert _sign_in(again, CASEWORKER).status_code == 303  # still switched on
+
+
+def test_other_roles_cannot_use_the_admin_pages(admin_server: Server) -> None:
+    with _client(admin_server) as http:
+        _sign_in(http, CASEWORKER)
+        assert http.get("/app/admin").status_code == 403
+
+
+@pytest.mark.browser
+def test_the_admin_page_in_a_browser(admin_server: Server, new_page: Any) -> None:
+    """Check the audit log now, make a key: each result on the page; axe finds nothing."""
+    page = new_page()
+    sign_in(page, admin_server.url, ADMIN)
+    assert page.url.endswith("/app/admin")
+    look(page, "admin-home")
+    page.get_by_role("button", name="Check the audit log now").click()
+    assert "The audit log checks out." in page.locator("#audit-result").inner_text()
+    page.get_by_label("Name of the new key").fill("Case system")
+    page.get_by_label("FOI officer").check()
+    page.get_by_role("button", name="Make an API key").click()
+    assert "shown only this once" in page.locator("#new-key").inner_text()
+    look(page, "admin-new-key")
