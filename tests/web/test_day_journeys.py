@@ -181,8 +181,9 @@ def test_match_runs_are_started_and_read_from_the_pages(day_server: Server, new_
     sign_in(page, day_server.url, CASEWORKER)
     page.goto(f"{day_server.url}/app/match-runs")
     look(page, "match-runs")
-    with page.expect_navigation(timeout=180_000):  # the engine's run is part of the request
-        page.get_by_role("button", name="Run matching now").click()
+    # The engine's run is part of the request: wait for its answer as long as it takes.
+    with page.expect_navigation(timeout=180_000):
+        page.get_by_role("button", name="Run matching now").click(timeout=180_000)
     assert "Match run finished." in page.inner_text("main")
     assert re.search(r"/app/match-runs/\d+", page.url), page.url
     look(page, "match-run")
