@@ -18,8 +18,9 @@ from api.auth import throttle
 from api.auth.tokens import Principal, authenticate, hash_password
 from api.core.config import Settings
 from api.core.db import Database
-from api.core.errors import ProblemError, conflict, not_found
+from api.core.errors import ProblemError, conflict, invalid, not_found
 from api.core.tables import User
+from api.core.vocabulary import OrganisationKind, Role
 from api.record.audit import record_event
 from api.record.trail import actor_label
 
@@ -253,3 +254,45 @@ def set_member_active(db: Database, principal: Principal, user_id: int, active: 
             reason="own_account",
         )
     return set_active(db, user_id, active, principal)
+
+
+ROLES_BY_KIND = {
+    OrganisationKind.COUNCIL: (Role.CASEWORKER, Role.PLANNER, Role.FOI_OFFICER, Role.ADMIN),
+    OrganisationKind.CHARITY: (Role.CHARITY, Role.ADMIN),
+}
+"""The roles a person of each kind of organisation may have."""
+
+
+def set_member_role(db: Database, principal: Principal, user_id: int, role: Role) -> User:
+    """An admin gives a person of their own organisation another role (audited; it applies
+    from the person's next request, which re-reads the account). Another organisation's
+    person is not found; a role the organisation cannot hold, or one's own role, is refused."""
+    if role not in ROLES_BY_KIND[principal.organisation_kind]:
+        raise invalid("role", f"a {principal.organisation_kind.value} cannot hold the role "
+                      f"{role.value}")  # fmt: skip
+    if user_id == principal.user_id:
+        raise conflict(
+            "You cannot change your own role: another administrator of your organisation can.",
+            reason="own_account",
+        )
+    with db.write() as session:
+        user = session.get(User, user_id, with_for_update={"of": User})
+        if user is None or user.organisation_id != principal.organisation_id:
+            raise not_found("user", user_id)
+        if user.role is role:
+            return user
+        before = user.role.value
+        user.role = role
+        session.flush()
+        record_event(
+            session,
+            actor_user_id=principal.user_id,
+            organisation_id=user.organisation_id,
+            action="user.role_changed",
+            entity_type="user",
+            entity_id=user.id,
+            before={"role": before},
+            after={"role": role.value},
+            actor_label=actor_label(principal),
+        )
+        return user

@@ -39,6 +39,7 @@ HEADLINES = {
     "user.password_changed": "User {id}'s password was changed",
     "user.activated": "User {id}'s account was switched on",
     "user.deactivated": "User {id}'s account was switched off",
+    "user.role_changed": "User {id}'s role was changed",
     "sign_in.locked": "Signing in was locked after too many failed attempts",
     "match_run.completed": "Match run {id} finished",
     "scenario.run": "What-if run {id}",

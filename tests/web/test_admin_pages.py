@@ -148,3 +148,38 @@ def test_the_admin_page_in_a_browser(admin_server: Server, new_page: Any) -> Non
     page.get_by_role("button", name="Make an API key").click()
     assert "shown only this once" in page.locator("#new-key").inner_text()
     look(page, "admin-new-key")
+
+
+def test_an_admin_changes_a_role_from_the_next_page(admin_server: Server) -> None:
+    """The caseworker made a planner sees the planner's pages on their next request, without
+    signing in again; a role a council cannot hold, one's own role and another council's
+    person are refused; the change is in the audit log; then it is changed back."""
+    with _client(admin_server) as admin, _client(admin_server) as person, \
+            _client(admin_server) as other:  # fmt: skip
+        _sign_in(person, CASEWORKER)
+        _sign_in(admin, ADMIN)
+        page = admin.get("/app/admin").text
+        user = _user_id(page, CASEWORKER)
+        token = _csrf(page)
+        path = f"/app/admin/users/{user}/role"
+        wrong = admin.post(path, data={"csrf_token": token, "role": "charity"})
+        assert wrong.status_code == 400 and "Select one of the roles listed" in wrong.text
+        with admin_server.db.read() as session:
+            me = session.scalar(select(User.id).where(User.email == ADMIN))
+        mine = admin.post(f"/app/admin/users/{me}/role", data={"csrf_token": token,
+                                                              "role": "planner"})  # fmt: skip
+        assert mine.status_code == 400 and "cannot change your own role" in mine.text
+        _sign_in(other, OTHER_ADMIN)
+        theirs = other.post(path, data={"csrf_token": _csrf(other.get("/app/admin").text),
+                                        "role": "planner"})  # fmt: skip
+        assert theirs.status_code == 404
+        assert person.get("/app/caseworker/referrals").status_code == 200  # unchanged
+        changed = admin.post(path, data={"csrf_token": token, "role": "planner"})
+        assert changed.status_code == 303 and "done=role-changed" in changed.headers["location"]
+        assert person.get("/app/planner").status_code == 200
+        assert person.get("/app/caseworker/referrals").status_code == 403
+        found = admin.get("/app/foi", params={"q": "role changed"}).text
+        assert "role was changed" in found and "Role changed from caseworker to planner" in found
+        back = admin.post(path, data={"csrf_token": token, "role": "caseworker"})
+        assert back.status_code == 303
+        assert person.get("/app/caseworker/referrals").status_code == 200

@@ -66,6 +66,7 @@ def _admin_page(
         members=accounts.organisation_members(db, principal),
         keys=keys.list_keys(db, principal),
         key_roles=KEY_ROLES[principal.organisation_kind],
+        roles=[r.value for r in accounts.ROLES_BY_KIND[principal.organisation_kind]],
         errors=errors or {},
         new_key=new_key,
         key_name=key_name,
@@ -93,6 +94,25 @@ def set_user_active(
             raise
         return _admin_page(request, viewer, db, errors={f"user-{user_id}": problem.detail})
     return see_other("/app/admin", "user-activated" if active else "user-deactivated", "#people")
+
+
+@router.post("/app/admin/users/{user_id}/role")
+def set_user_role(
+    request: Request, user_id: ObjectId, viewer: AdminPost, form: Form, db: DbDep
+) -> Response:
+    """Give a person of the organisation another role (from their next page)."""
+    chosen = forms.text(form, "role")
+    allowed = accounts.ROLES_BY_KIND[viewer.principal.organisation_kind]
+    if chosen not in {r.value for r in allowed}:
+        errors = {f"role-{user_id}": "Select one of the roles listed"}
+        return _admin_page(request, viewer, db, errors=errors)
+    try:
+        accounts.set_member_role(db, viewer.principal, user_id, Role(chosen))
+    except ProblemError as problem:
+        if problem.status != 409:
+            raise
+        return _admin_page(request, viewer, db, errors={f"role-{user_id}": problem.detail})
+    return see_other("/app/admin", "role-changed", "#people")
 
 
 @router.post("/app/admin/api-keys")
