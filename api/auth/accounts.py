@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from api.auth import throttle
 from api.auth.tokens import Principal, authenticate, hash_password
@@ -263,6 +264,20 @@ ROLES_BY_KIND = {
 """The roles a person of each kind of organisation may have."""
 
 
+def _audit_admin_change(
+    session: Session,
+    principal: Principal,
+    user: User,
+    action: str,
+    before: dict[str, str] | None,
+    after: dict[str, str],
+) -> None:
+    """Record an admin's change to a person of their organisation in the audit log."""
+    record_event(session, actor_user_id=principal.user_id, organisation_id=user.organisation_id,
+                 action=action, entity_type="user", entity_id=user.id, before=before,
+                 after=after, actor_label=actor_label(principal))  # fmt: skip
+
+
 def set_member_role(db: Database, principal: Principal, user_id: int, role: Role) -> User:
     """An admin gives a person of their own organisation another role (audited; it applies
     from the person's next request, which re-reads the account). Another organisation's
@@ -284,15 +299,53 @@ def set_member_role(db: Database, principal: Principal, user_id: int, role: Role
         before = user.role.value
         user.role = role
         session.flush()
-        record_event(
-            session,
-            actor_user_id=principal.user_id,
-            organisation_id=user.organisation_id,
-            action="user.role_changed",
-            entity_type="user",
-            entity_id=user.id,
-            before={"role": before},
-            after={"role": role.value},
-            actor_label=actor_label(principal),
-        )
+        _audit_admin_change(session, principal, user, "user.role_changed",
+                            {"role": before}, {"role": role.value})  # fmt: skip
         return user
+
+
+def _own_member(session: Session, principal: Principal, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.organisation_id != principal.organisation_id:
+        raise not_found("user", user_id)
+    return user
+
+
+def add_member(
+    db: Database, principal: Principal, email: str, display_name: str, role: Role, password: str
+) -> User:
+    """An admin adds a person to their own organisation with a first password (audited,
+    never the password). An e-mail address already in use, a role the organisation cannot
+    hold or a password too short is refused with what was expected."""
+    email = email.strip().lower()
+    if "@" not in email.strip("@") or len(email) > 254 or any(c.isspace() for c in email):
+        raise invalid("email", "enter an email address like name@example.org")
+    if role not in ROLES_BY_KIND[principal.organisation_kind]:
+        raise invalid("role", f"a {principal.organisation_kind.value} cannot hold the role "
+                      f"{role.value}")  # fmt: skip
+    if len(display_name) > 200:
+        raise invalid("display_name", "at most 200 characters")
+    check_password(password)
+    hashed = hash_password(password)
+    with db.write() as session:
+        if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+            raise conflict(f"{email} already has an account.", reason="email_taken")
+        user = User(
+            organisation_id=principal.organisation_id,
+            email=email,
+            display_name=display_name.strip(),
+            role=role,
+            password_hash=hashed,
+        )
+        session.add(user)
+        session.flush()
+        _audit_admin_change(session, principal, user, "user.created", None, {"role": role.value})
+        return user
+
+
+def reset_member_password(db: Database, principal: Principal, user_id: int, password: str) -> User:
+    """An admin gives a person of their own organisation a new password: their sessions and
+    tokens end at once (audited, never the password)."""
+    with db.read() as session:
+        _own_member(session, principal, user_id)
+    return set_password(db, user_id, password, principal)

@@ -40,6 +40,7 @@ HEADLINES = {
     "user.activated": "User {id}'s account was switched on",
     "user.deactivated": "User {id}'s account was switched off",
     "user.role_changed": "User {id}'s role was changed",
+    "user.created": "User {id} was added to the organisation",
     "sign_in.locked": "Signing in was locked after too many failed attempts",
     "match_run.completed": "Match run {id} finished",
     "scenario.run": "What-if run {id}",

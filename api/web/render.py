@@ -127,6 +127,10 @@ NOTICES = {
     "user-activated": "The account has been switched on. The person can sign in again.",
     "user-deactivated": "The account has been switched off. The person's sessions and tokens "
     "ended at once.",
+    "user-added": "The person has been added. Give them their first password in person or by "
+    "phone, never by email.",
+    "password-set": "The new password has been set. The person's sessions and tokens ended at "
+    "once.",
     "role-changed": "The role has been changed. It applies from the person's next page.",
     "key-revoked": "The API key has been revoked. It stopped working at once.",
     "referral-sent": "Referral submitted.",

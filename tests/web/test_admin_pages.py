@@ -144,7 +144,9 @@ def test_the_admin_page_in_a_browser(admin_server: Server, new_page: Any) -> Non
     page.get_by_role("button", name="Check the audit log now").click()
     assert "The audit log checks out." in page.locator("#audit-result").inner_text()
     page.get_by_label("Name of the new key").fill("Case system")
-    page.get_by_label("FOI officer").check()
+    page.get_by_role("group", name="Which role does the key act in?").get_by_label(
+        "FOI officer"
+    ).check()
     page.get_by_role("button", name="Make an API key").click()
     assert "shown only this once" in page.locator("#new-key").inner_text()
     look(page, "admin-new-key")
@@ -183,3 +185,57 @@ def test_an_admin_changes_a_role_from_the_next_page(admin_server: Server) -> Non
         back = admin.post(path, data={"csrf_token": token, "role": "caseworker"})
         assert back.status_code == 303
         assert person.get("/app/caseworker/referrals").status_code == 200
+
+
+def test_an_admin_adds_a_person_and_sets_a_new_password(admin_server: Server) -> None:
+    """A new planner signs in with the first password; a taken address, a short password and
+    a missing role are linked errors that add nobody; a new password ends their session at
+    once and the old one stops working; another council's admin cannot set it."""
+    email, first, second = "new.planner@leeds.demo", "first pass phrase", "second pass phrase"
+    with _client(admin_server) as admin:
+        _sign_in(admin, ADMIN)
+        token = _csrf(admin.get("/app/admin").text)
+        answers = {"csrf_token": token, "new_name": "Nia Planner", "new_email": email,
+                   "new_role": "planner", "new_password": first}  # fmt: skip
+        for wrong, field, words in (
+            ({"new_email": CASEWORKER}, "new_email", "already has an account"),
+            ({"new_password": "short"}, "new_password", "use at least 12"),
+            ({"new_role": ""}, "new_role", "Select their role"),
+            ({"new_email": "not an address"}, "new_email", "email address like"),
+        ):
+            refused = admin.post("/app/admin/users", data=answers | wrong)
+            assert refused.status_code == 400, (wrong, refused.status_code)
+            assert f'href="#{field}"' in refused.text and words in refused.text, wrong
+        added = admin.post("/app/admin/users", data=answers)
+        assert added.status_code == 303 and "done=user-added" in added.headers["location"]
+        page = admin.get("/app/admin").text
+        assert email in page and "Nia Planner" in page
+        user = _user_id(page, email)
+    with _client(admin_server) as person:
+        token = _csrf(person.get("/app/sign-in").text)
+        signed = person.post("/app/sign-in", data={"email": email, "password": first,
+                                                  "csrf_token": token, "next": ""})  # fmt: skip
+        assert signed.headers["location"] == "/app/planner"
+        with _client(admin_server) as other:
+            _sign_in(other, OTHER_ADMIN)
+            theirs = other.post("/app/admin/passwords", data={
+                "csrf_token": _csrf(other.get("/app/admin").text),
+                "reset_user": str(user), "reset_password": second})  # fmt: skip
+            assert theirs.status_code == 404
+        with _client(admin_server) as admin:
+            _sign_in(admin, ADMIN)
+            token = _csrf(admin.get("/app/admin").text)
+            reset = {"csrf_token": token, "reset_user": str(user)}
+            short = admin.post("/app/admin/passwords", data=reset | {"reset_password": "tiny"})
+            assert short.status_code == 400 and 'href="#reset_password"' in short.text
+            done = admin.post("/app/admin/passwords", data=reset | {"reset_password": second})
+            assert done.status_code == 303 and "done=password-set" in done.headers["location"]
+        assert person.get("/app/planner").status_code == 303  # the session ended at once
+    with _client(admin_server) as person:
+        token = _csrf(person.get("/app/sign-in").text)
+        old = person.post("/app/sign-in", data={"email": email, "password": first,
+                                               "csrf_token": token, "next": ""})  # fmt: skip
+        assert old.status_code == 400
+        new = person.post("/app/sign-in", data={"email": email, "password": second,
+                                               "csrf_token": token, "next": ""})  # fmt: skip
+        assert new.status_code == 303

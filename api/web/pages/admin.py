@@ -8,6 +8,7 @@ that made it (pages are never cached), and stored only as a hash.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
@@ -22,6 +23,7 @@ from api.record import checkpoints
 from api.record.dbrole import role_report
 from api.web import forms
 from api.web.deps import Form, page_router, page_viewer, posted_viewer, see_other
+from api.web.render import ROLE_LABELS as ROLE_WORDS
 from api.web.render import render
 from api.web.security import Viewer
 
@@ -53,6 +55,7 @@ def _admin_page(
     key_name: str = "",
     key_role: str = "",
     verified: Any = None,
+    person: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The admin's page: people, API keys (a new one shown once) and the audit log."""
@@ -67,11 +70,16 @@ def _admin_page(
         keys=keys.list_keys(db, principal),
         key_roles=KEY_ROLES[principal.organisation_kind],
         roles=[r.value for r in accounts.ROLES_BY_KIND[principal.organisation_kind]],
+        role_options=[
+            (r.value, ROLE_WORDS.get(r.value, r.value), "")
+            for r in accounts.ROLES_BY_KIND[principal.organisation_kind]
+        ],
         errors=errors or {},
         new_key=new_key,
         key_name=key_name,
         key_role=key_role,
         verified=verified,
+        person=person or {},
     )
 
 
@@ -113,6 +121,71 @@ def set_user_role(
             raise
         return _admin_page(request, viewer, db, errors={f"role-{user_id}": problem.detail})
     return see_other("/app/admin", "role-changed", "#people")
+
+
+PERSON_FIELDS = {"email": "new_email", "role": "new_role", "display_name": "new_name",
+                 "password": "new_password"}  # fmt: skip
+"""The service's field names and the form's, for errors the service finds."""
+
+
+def _person_errors(problem: ProblemError) -> dict[str, str]:
+    """The service's refusal at the form's field ("password: 5 characters..." at the
+    password); anything else at the e-mail address."""
+    found = [(item.field, item.message) for item in problem.errors or []]
+    if not found:
+        field, _, message = problem.detail.partition(": ")
+        found = [(field, message)] if field in PERSON_FIELDS and message else [("", problem.detail)]
+    return {PERSON_FIELDS.get(field, "new_email"): message[:1].upper() + message[1:]
+            for field, message in found}  # fmt: skip
+
+
+@router.post("/app/admin/users")
+def add_person(request: Request, viewer: AdminPost, form: Form, db: DbDep) -> Response:
+    """Add a person to the organisation with a first password the admin gives them."""
+    answers = {name: forms.text(form, name) for name in ("new_name", "new_email", "new_role")}
+    password = forms.text(form, "new_password")
+    errors: dict[str, str] = {}
+    if not answers["new_email"]:
+        errors["new_email"] = "Enter their email address"
+    if answers["new_role"] not in {r.value for r in accounts.ROLES_BY_KIND[
+            viewer.principal.organisation_kind]}:  # fmt: skip
+        errors["new_role"] = "Select their role"
+    if not password:
+        errors["new_password"] = "Enter a first password for them"
+    if not errors:
+        try:
+            accounts.add_member(db, viewer.principal, answers["new_email"], answers["new_name"],
+                                Role(answers["new_role"]), password)  # fmt: skip
+        except ProblemError as problem:
+            if problem.status not in (409, 422):
+                raise
+            errors = _person_errors(problem)
+    if errors:
+        return _admin_page(request, viewer, db, errors=errors, person=answers)
+    return see_other("/app/admin", "user-added", "#people")
+
+
+@router.post("/app/admin/passwords")
+def new_password(request: Request, viewer: AdminPost, form: Form, db: DbDep) -> Response:
+    """Give a person of the organisation a new password; their sessions end at once."""
+    password = forms.text(form, "reset_password")
+    chosen = forms.text(form, "reset_user")
+    user_id = int(chosen) if re.fullmatch(r"[0-9]{1,9}", chosen) else 0  # an id, never huge
+    errors: dict[str, str] = {}
+    if user_id <= 0:
+        errors["reset_user"] = "Select whose password to set"
+    if not password:
+        errors["reset_password"] = "Enter the new password"
+    if not errors:
+        try:
+            accounts.reset_member_password(db, viewer.principal, user_id, password)
+        except ProblemError as problem:
+            if problem.status != 422:
+                raise
+            errors = {"reset_password": problem.detail.removeprefix("password: ").capitalize()}
+    if errors:
+        return _admin_page(request, viewer, db, errors=errors)
+    return see_other("/app/admin", "password-set", "#people")
 
 
 @router.post("/app/admin/api-keys")

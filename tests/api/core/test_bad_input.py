@@ -201,6 +201,7 @@ PAGE_FORM = (
     "reference", "referral_id", "scenarios", "seconds", "source", "summary", "urgency",
     "cap_halal", "received-day", "received-month", "received-year", "from-day", "from-month",
     "from-year", "to-day", "to-month", "to-year", "key_name", "key_role", "active",
+    "role", "new_name", "new_email", "new_role", "new_password", "reset_user", "reset_password",
 )  # fmt: skip
 
 
