@@ -14,6 +14,7 @@ import jwt
 from api.web import security
 from api.web.security import SESSION_COOKIE
 from tests.web.conftest import CASEWORKER, PASSWORD, PLANNER, Server
+from tests.web.test_pages_http import _client, _csrf, _sign_in
 
 ANSWERS = {
     "name": "Kept Answers",
@@ -25,22 +26,6 @@ ANSWERS = {
     "consent": "yes",
     "notes": "Call after 3pm please",
 }
-
-
-def _client(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def _sign_in(http: httpx.Client, email: str) -> httpx.Response:
-    token = _csrf(http.get("/app/sign-in").text)
-    data = {"email": email, "password": PASSWORD, "next": "", "csrf_token": token}
-    return http.post("/app/sign-in", data=data)
 
 
 def _hidden_fields(page: str) -> list[tuple[str, str]]:
