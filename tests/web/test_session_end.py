@@ -67,6 +67,15 @@ def _form_with_dietary(http: httpx.Client) -> list[tuple[str, str]]:
     return [("csrf_token", token), *ANSWERS.items(), ("dietary", "halal"), ("dietary", "vegan")]
 
 
+def _held_referral_form(http: httpx.Client, server: Server) -> httpx.Response:
+    """Sign in, fill the referral form, let the session end, send it: the sign-in page that
+    holds the answers."""
+    _sign_in(http, CASEWORKER)
+    form = _form_with_dietary(http)
+    _expire(http, server)
+    return _post(http, "/app/caseworker/referrals/new", form)
+
+
 def test_a_page_opened_after_the_end_says_the_session_ended(server: Server) -> None:
     """Not a silent sign-in page: 'Your session has ended', and back to the page afterwards."""
     with _client(server) as http:
@@ -136,10 +145,7 @@ def test_signing_out_elsewhere_also_keeps_the_answers(server: Server) -> None:
 def test_another_person_signing_in_never_gets_the_answers(server: Server) -> None:
     """The kept answers go back only to the person whose session ended."""
     with _client(server) as http:
-        _sign_in(http, CASEWORKER)
-        form = _form_with_dietary(http)
-        _expire(http, server)
-        held = _post(http, "/app/caseworker/referrals/new", form)
+        held = _held_referral_form(http, server)
         data = dict(_hidden_fields(held.text)) | {"email": PLANNER, "password": PASSWORD}
         signed = http.post("/app/sign-in", data=data)
         assert signed.status_code == 303 and signed.headers["location"] == "/app/planner"
@@ -164,10 +170,7 @@ def test_answers_are_kept_only_from_the_browsers_own_form(server: Server) -> Non
 def test_a_kept_form_with_a_wrong_password_stays_kept(server: Server) -> None:
     """A mistyped password shows the error and still holds the answers."""
     with _client(server) as http:
-        _sign_in(http, CASEWORKER)
-        form = _form_with_dietary(http)
-        _expire(http, server)
-        held = _post(http, "/app/caseworker/referrals/new", form)
+        held = _held_referral_form(http, server)
         data = dict(_hidden_fields(held.text)) | {"email": CASEWORKER, "password": "wrong"}
         again = http.post("/app/sign-in", data=data)
         assert again.status_code == 400 and "Enter a correct email address" in again.text
