@@ -12,12 +12,13 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
+from api.core import clock
 from api.core.deps import DbDep
 from api.core.errors import ProblemError
 from api.core.vocabulary import Role
 from api.scenarios import runs as scenario_runs
 from api.scenarios.schemas import RunId
-from api.web import forms, planner
+from api.web import builder, forms, planner
 from api.web.deps import (
     Files,
     Form,
@@ -30,6 +31,7 @@ from api.web.deps import (
 )
 from api.web.render import render
 from api.web.security import Viewer
+from matching.models import Problem
 
 router = page_router()
 
@@ -161,3 +163,130 @@ def run_csv(run_id: RunId, viewer: PlannerPage) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+# --- the scenario builder ------------------------------------------------------------------
+
+
+def _builder_base(kind: str, db: DbDep, viewer: Viewer) -> Problem:
+    if kind == "live":
+        return scenario_runs.live_problem(db, viewer.principal.organisation_id)
+    return planner.sample_problem()
+
+
+def _builder_page(
+    request: Request,
+    viewer: Viewer,
+    *,
+    kind: str,
+    base: Problem,
+    draft: list[dict[str, object]],
+    errors: dict[str, str],
+    form: FormValues | None = None,
+    added: str = "",
+) -> HTMLResponse:
+    """The builder with the scenarios so far, what was typed (kept on an error) and errors."""
+    values = form or {}
+    sites = builder.sites_of(base)
+    kept: FormValues = {n: values.get(n, "") for n in builder.SCENARIO_FIELDS} if errors else {}
+    return render(
+        request,
+        "planner/build.html",
+        viewer,
+        status_code=400 if errors else 200,
+        title="Build what-if scenarios",
+        errors=errors,
+        kind=kind,
+        base_title=builder.BASES[kind],
+        other_kind="sample" if kind == "live" else "live",
+        sites=sites,
+        site_options=[(site.provider_id, site.label) for site in sites],
+        draft=builder.draft_text(draft),
+        drafted=builder.drafted(draft, base),
+        full=len(draft) >= builder.MAX_DRAFT,
+        typed={n: forms.text(kept, n) for n in builder.SCENARIO_FIELDS},
+        ticked={n: builder.ticked(kept, n) for n in ("close", "capacity_sites")},
+        seconds=forms.text(values, "seconds") or "10",
+        added=added,
+        max_seconds=int(planner.MAX_SECONDS),
+    )
+
+
+@router.get("/app/planner/build")
+def build_page(request: Request, viewer: PlannerPage, db: DbDep) -> HTMLResponse:
+    """An empty builder on the chosen base (the sample region unless ``?base=live``)."""
+    kind = choice(request, "base", list(builder.BASES)) or "sample"
+    base = _builder_base(kind, db, viewer)
+    return _builder_page(request, viewer, kind=kind, base=base, draft=[], errors={})
+
+
+@router.post("/app/planner/build", response_model=None)
+def build_post(request: Request, viewer: PlannerPost, form: Form, db: DbDep) -> Response:
+    """Add a scenario, remove one, run the comparison or download it as TOML."""
+    kind = forms.text(form, "base")
+    if kind not in builder.BASES:
+        raise ProblemError(400, "The form does not say which base to build on; start again.")
+    base = _builder_base(kind, db, viewer)
+    draft, errors = builder.read_draft(forms.text(form, "draft"), base)
+    if errors:
+        return _builder_page(
+            request, viewer, kind=kind, base=base, draft=[], errors=errors, form=form
+        )
+    action = forms.text(form, "action")
+    if action.startswith("remove-"):
+        index = forms.whole_number(action.removeprefix("remove-"), 0, len(draft) - 1)
+        if index is not None:
+            del draft[index]
+        return _builder_page(request, viewer, kind=kind, base=base, draft=draft, errors={})
+    if action not in {"add", "run", "download"}:
+        raise ProblemError(400, "The form was sent without a choice of what to do; try again.")
+    added = ""
+    if action == "add" or builder.has_scenario(form):
+        if len(draft) >= builder.MAX_DRAFT:
+            errors["name"] = (
+                f"A comparison holds at most {builder.MAX_DRAFT} scenarios; remove one first"
+            )
+        else:
+            taken = [str(s["name"]) for s in draft]
+            scenario, errors = builder.scenario_from_form(form, base, taken)
+            if scenario is not None:
+                draft.append(scenario)
+                added = str(scenario["name"])
+    if not errors and not draft:
+        errors["name"] = "Build at least one scenario: give it a name and say what changes"
+    seconds = forms.decimal_number(forms.text(form, "seconds"), 0, planner.MAX_SECONDS) or -1.0
+    if action != "add" and not 1 <= seconds <= planner.MAX_SECONDS:
+        errors["seconds"] = f"Enter a number of seconds from 1 to {planner.MAX_SECONDS:.0f}"
+    if errors or action == "add":
+        return _builder_page(
+            request,
+            viewer,
+            kind=kind,
+            base=base,
+            draft=draft,
+            errors=errors,
+            form=form,
+            added=added,
+        )
+    if action == "download":
+        text = builder.download_text(draft, kind, seconds, clock.today())
+        return Response(
+            text.encode("utf-8"),
+            media_type="application/toml; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="what-if-scenarios.toml"',
+                "Cache-Control": "no-store",
+            },
+        )
+    names = ", ".join(str(s["name"]) for s in draft)
+    title = f"{names} on {builder.BASES[kind]}"
+    run = scenario_runs.queue_run(
+        db,
+        viewer.principal,
+        title=title,
+        base=base,
+        spec={"scenario": draft},
+        seconds=seconds,
+        where=title,
+    )
+    return see_other(f"/app/planner/runs/{run.id}")
