@@ -29,6 +29,8 @@ log = logging.getLogger("foodmatch.sign_in")
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+UNUSABLE_PASSWORD = "!no password yet"
+"""Stored instead of a hash while a person has no password: no password matches it."""
 
 
 def sign_in(
@@ -304,7 +306,8 @@ def set_member_role(db: Database, principal: Principal, user_id: int, role: Role
         return user
 
 
-def _own_member(session: Session, principal: Principal, user_id: int) -> User:
+def own_member(session: Session, principal: Principal, user_id: int) -> User:
+    """A person of the caller's organisation; another organisation's is not found."""
     user = session.get(User, user_id)
     if user is None or user.organisation_id != principal.organisation_id:
         raise not_found("user", user_id)
@@ -312,10 +315,16 @@ def _own_member(session: Session, principal: Principal, user_id: int) -> User:
 
 
 def add_member(
-    db: Database, principal: Principal, email: str, display_name: str, role: Role, password: str
+    db: Database,
+    principal: Principal,
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str | None,
 ) -> User:
     """An admin adds a person to their own organisation with a first password (audited,
-    never the password). An e-mail address already in use, a role the organisation cannot
+    never the password), or with none yet (``None``: they choose it with an invitation link,
+    :mod:`api.auth.links`). An e-mail address already in use, a role the organisation cannot
     hold or a password too short is refused with what was expected."""
     email = email.strip().lower()
     if "@" not in email.strip("@") or len(email) > 254 or any(c.isspace() for c in email):
@@ -325,8 +334,11 @@ def add_member(
                       f"{role.value}")  # fmt: skip
     if len(display_name) > 200:
         raise invalid("display_name", "at most 200 characters")
-    check_password(password)
-    hashed = hash_password(password)
+    if password is None:
+        hashed = UNUSABLE_PASSWORD
+    else:
+        check_password(password)
+        hashed = hash_password(password)
     with db.write() as session:
         if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
             raise conflict(f"{email} already has an account.", reason="email_taken")
@@ -347,5 +359,5 @@ def reset_member_password(db: Database, principal: Principal, user_id: int, pass
     """An admin gives a person of their own organisation a new password: their sessions and
     tokens end at once (audited, never the password)."""
     with db.read() as session:
-        _own_member(session, principal, user_id)
+        own_member(session, principal, user_id)
     return set_password(db, user_id, password, principal)

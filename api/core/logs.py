@@ -24,6 +24,17 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})))
 access_log = logging.getLogger("foodmatch.access")
 
+SECRET_PATHS = ("/app/welcome/",)
+"""Paths whose last part is a secret (a one-time sign-in link): never written to a log."""
+
+
+def logged_path(path: str) -> str:
+    """The request path as the access log keeps it, with any secret part left out."""
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "…"
+    return path
+
 
 def current_request_id() -> str | None:
     """The id of the request being handled (``None`` outside a request)."""
@@ -95,7 +106,7 @@ class RequestIdMiddleware:
                 "request",
                 extra={
                     "method": scope.get("method"),
-                    "path": scope.get("path"),
+                    "path": logged_path(str(scope.get("path", ""))),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

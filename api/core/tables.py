@@ -155,6 +155,23 @@ class SignInAttempt(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class SignInLink(Base):
+    """A one-time link with which a person chooses their password: an invitation to a new
+    account, or a reset an admin made. Stored as a hash; it works once, until it expires or
+    a newer link for the same person replaces it."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "invitation" or "reset"
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class ApiKey(Base):
     """A system-to-system credential of one organisation: stored as a hash, revocable."""
 

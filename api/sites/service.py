@@ -234,3 +234,30 @@ def _capacity_figures(capacity: Capacity) -> dict[str, object]:
         "delivery": capacity.delivery,
         "dietary": dict(capacity.dietary or {}),
     }
+
+
+def organisation_sites(db: Database, principal: Principal) -> list[tuple[ProviderRead, bool]]:
+    """Every site of the caller's charity, closed ones too, with whether each is open."""
+    with db.read() as session:
+        rows = list(session.scalars(repo.charity_providers(principal.organisation_id)))
+        live = repo.live_capacity(session, [p.id for p in rows], clock.today())
+        return [(provider_read(p, live.get(p.id)), p.closed_at is None) for p in rows]
+
+
+def set_site_open(db: Database, principal: Principal, provider_id: int, open_: bool) -> None:
+    """Close a site of the caller's charity (it is offered no more households; offers it
+    already holds stay for the charity to answer) or open it again, audited. Another
+    organisation's site is not found; asking for the state it is in changes nothing."""
+    with db.write() as session:
+        provider = _own_provider(
+            session.get(Provider, provider_id, with_for_update={"of": Provider}),
+            principal,
+            provider_id,
+        )
+        if (provider.closed_at is None) == open_:
+            return
+        provider.closed_at = None if open_ else utcnow()
+        session.flush()
+        audit(session, principal, action="site.reopened" if open_ else "site.closed",
+              entity_type="provider", entity_id=provider.id,
+              before={"open": not open_}, after={"open": open_})  # fmt: skip

@@ -195,7 +195,10 @@ MaybeViewer = Annotated[Viewer | None, Depends(current_viewer)]
 """The signed-in viewer, or ``None`` (for the pages anyone may open)."""
 
 SignedInPost = Annotated[Viewer, Depends(posted_viewer())]
-"""A form post of anyone signed in (signing out)."""
+"""A form post of anyone signed in (signing out, changing their own password)."""
+
+SignedInPage = Annotated[Viewer, Depends(page_viewer())]
+"""A page anyone signed in may open (their own account)."""
 
 
 # --- answers -------------------------------------------------------------------------------

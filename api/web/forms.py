@@ -49,6 +49,14 @@ def text(form: FormValues, name: str) -> str:
     return value.strip()
 
 
+def password(form: FormValues, name: str) -> str:
+    """A password field exactly as typed (spaces are part of a password; '' when missing)."""
+    value = form.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value
+
+
 _WHOLE = re.compile(r"[0-9]{1,12}")
 _DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?|\.[0-9]{1,12}")
 

@@ -132,6 +132,15 @@ NOTICES = {
     "password-set": "The new password has been set. The person's sessions and tokens ended at "
     "once.",
     "role-changed": "The role has been changed. It applies from the person's next page.",
+    "site-added": "The site has been added. Set its capacity on the Offers and sites page "
+    "before households can be offered it.",
+    "site-closed": "The site has been closed. No more households will be offered it; offers "
+    "it already holds stay for you to answer.",
+    "site-opened": "The site has been opened again. Households can be offered it from the next "
+    "match.",
+    "password-changed": "Your password has been changed. You stay signed in here; every other "
+    "session of yours has ended.",
+    "password-chosen": "Your password has been set and you are signed in.",
     "key-revoked": "The API key has been revoked. It stopped working at once.",
     "referral-sent": "Referral submitted.",
     "match-run": "Match run finished. The food banks have been sent their offers.",

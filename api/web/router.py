@@ -11,10 +11,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.web.deps import WebRoute as WebRoute
-from api.web.pages import admin, caseworker, charity, foi, matchruns, planner, sign_in
+from api.web.pages import account, admin, caseworker, charity, foi, matchruns, planner, sign_in
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 # The role routers' own routes, in this order (a fixed path such as .../referrals/new comes
 # before .../referrals/{referral_id}): ``router.routes`` lists every page route itself.
-for _pages in (sign_in, caseworker, charity, planner, matchruns, foi, admin):
+for _pages in (sign_in, account, caseworker, charity, planner, matchruns, foi, admin):
     router.routes.extend(_pages.router.routes)

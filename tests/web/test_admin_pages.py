@@ -196,7 +196,8 @@ def test_an_admin_adds_a_person_and_sets_a_new_password(admin_server: Server) ->
         _sign_in(admin, ADMIN)
         token = _csrf(admin.get("/app/admin").text)
         answers = {"csrf_token": token, "new_name": "Nia Planner", "new_email": email,
-                   "new_role": "planner", "new_password": first}  # fmt: skip
+                   "new_role": "planner", "new_first": "password",
+                   "new_password": first}  # fmt: skip
         for wrong, field, words in (
             ({"new_email": CASEWORKER}, "new_email", "already has an account"),
             ({"new_password": "short"}, "new_password", "use at least 12"),
@@ -220,12 +221,13 @@ def test_an_admin_adds_a_person_and_sets_a_new_password(admin_server: Server) ->
             _sign_in(other, OTHER_ADMIN)
             theirs = other.post("/app/admin/passwords", data={
                 "csrf_token": _csrf(other.get("/app/admin").text),
-                "reset_user": str(user), "reset_password": second})  # fmt: skip
+                "reset_user": str(user), "reset_how": "password",
+                "reset_password": second})  # fmt: skip
             assert theirs.status_code == 404
         with _client(admin_server) as admin:
             _sign_in(admin, ADMIN)
             token = _csrf(admin.get("/app/admin").text)
-            reset = {"csrf_token": token, "reset_user": str(user)}
+            reset = {"csrf_token": token, "reset_user": str(user), "reset_how": "password"}
             short = admin.post("/app/admin/passwords", data=reset | {"reset_password": "tiny"})
             assert short.status_code == 400 and 'href="#reset_password"' in short.text
             done = admin.post("/app/admin/passwords", data=reset | {"reset_password": second})

@@ -171,14 +171,14 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     assert page.url.endswith("/app/planner")
     look(page, "planner-home")
     # Only the chosen source's questions show (the shipped what-ifs are chosen at first).
-    assert page.locator("#source-shipped").is_visible()
+    assert page.locator("#source-shipped-more").is_visible()
     assert not page.locator("#scenario_file").is_visible()
 
     page.get_by_label("My own scenario file").check()
     assert page.locator("#scenario_file").is_visible()
-    assert not page.locator("#source-shipped").is_visible()
+    assert not page.locator("#source-shipped-more").is_visible()
     upload = page.get_by_label("My own scenario file")
-    assert upload.get_attribute("aria-controls") == "source-upload"
+    assert upload.get_attribute("aria-controls") == "source-upload-more"
     page.set_input_files(
         "#scenario_file",
         files=[

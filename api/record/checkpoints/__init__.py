@@ -55,7 +55,15 @@ from api.record.checkpoints.store import (
     anchor_config,
     database_identity,
 )
-from api.record.checkpoints.verify import FAILING, AnchorStatus, AuditVerification, verify_audit
+from api.record.checkpoints.verify import (
+    FAILING,
+    AnchorStatus,
+    AuditVerification,
+    LastCheck,
+    last_check,
+    note_check,
+    verify_audit,
+)
 from api.record.checkpoints.writer import (
     RETRY_SECONDS,
     CheckpointWriter,
@@ -82,6 +90,7 @@ __all__ = [
     "CheckpointKind",
     "CheckpointStore",
     "CheckpointWriter",
+    "LastCheck",
     "Signer",
     "anchor_config",
     "configure",
@@ -89,8 +98,10 @@ __all__ = [
     "flush",
     "flush_all",
     "key_id",
+    "last_check",
     "load_public_key",
     "load_signing_key",
+    "note_check",
     "note_commit",
     "parse_checkpoint",
     "public_key_pem",

@@ -7,13 +7,15 @@ how, and whether it passes; it can record a verified checkpoint of the head it c
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
 
-from api.record.audit import VerifyResult, verify_chain
+from api.record.audit import VerifyResult, record_event, verify_chain
 from api.record.checkpoints.compare import Comparison, compare, verified_start, verifying_key
 from api.record.checkpoints.signing import (
     Checkpoint,
@@ -25,6 +27,8 @@ from api.record.checkpoints.signing import (
 )
 from api.record.checkpoints.store import AnchorConfig, CheckpointStore
 from api.record.checkpoints.writer import flush
+from api.record.tables import AuditEvent
+from api.record.trail import actor_label
 
 if TYPE_CHECKING:
     from api.core.db import Database
@@ -327,3 +331,38 @@ def _record(
     checkpoint = signer.sign(CheckpointKind.VERIFIED, head.head_id, head.head_hash)
     CheckpointStore(config.store).append(checkpoint)
     return AuditVerification(**{**_fields(result), "recorded": checkpoint})
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The newest check of the audit log made from an admin's page."""
+
+    at: Any
+    passed: bool
+    events_checked: int
+
+
+def note_check(db: Database, principal: Any, result: AuditVerification) -> None:
+    """Keep an admin's check and its outcome in the audit log itself."""
+    with db.write() as session:
+        record_event(session, actor_user_id=principal.user_id,
+                     organisation_id=principal.organisation_id, action="audit_log.checked",
+                     entity_type="audit_log", entity_id="chain", before=None,
+                     after={"passed": result.ok, "events_checked": result.chain.checked},
+                     actor_label=actor_label(principal))  # fmt: skip
+
+
+def last_check(db: Database) -> LastCheck | None:
+    """The newest check noted by :func:`note_check`, by any admin (its outcome only)."""
+    with db.read() as session:
+        row = session.execute(
+            select(AuditEvent.occurred_at, AuditEvent.after_json)
+            .where(AuditEvent.action == "audit_log.checked")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    after = json.loads(row.after_json or "{}")
+    return LastCheck(row.occurred_at, bool(after.get("passed")),
+                     int(after.get("events_checked", 0)))  # fmt: skip

@@ -41,7 +41,10 @@
       panel.classList.toggle("radios__conditional--hidden", !radio.checked);
     });
   }
-  revealing.forEach(function (radio) { radio.addEventListener("change", showChosen); });
+  // Any radio of a group may hide what another reveals, so listen to every radio's change.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("input[type=radio]")) { showChosen(); }
+  });
   showChosen();
 
   // A running scenario: check again every few seconds until it has finished.
