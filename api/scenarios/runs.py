@@ -85,6 +85,7 @@ def uploaded_problem(upload: UploadedBase) -> Problem:
 
 def _read(run: ScenarioRun) -> ScenarioRunRead:
     done = run.state == "done" and run.result is not None
+    compared = done and run.kind == "compare"
     return ScenarioRunRead(
         id=run.id,
         status=run.state,
@@ -93,7 +94,9 @@ def _read(run: ScenarioRun) -> ScenarioRunRead:
         created_at=run.created_at,
         notes=list(run.notes),
         error=run.error,
-        result=ScenarioResult.model_validate(run.result) if done else None,
+        result=ScenarioResult.model_validate(run.result) if compared else None,
+        kind="sweep" if run.kind == "sweep" else "compare",
+        sweep=run.result if done and run.kind == "sweep" else None,
     )
 
 
@@ -155,6 +158,26 @@ def queue_run(
         notes=notes,
     )
     record_run_started(db, principal, run, base, spec, where)
+    return run
+
+
+def queue_sweep(
+    db: Database,
+    principal: Principal,
+    *,
+    title: str,
+    base: Problem,
+    spec: Mapping[str, Any],
+    draws: int,
+    seed: int,
+    seconds: float,
+    notes: Sequence[str] = (),
+) -> ScenarioRun:
+    """Queue a sweep of a spec's one scenario, already checked against ``base``, and audit it."""
+    run = RUNS.start_sweep(organisation_id=principal.organisation_id, title=title, base=base,
+                           spec=spec, draws=draws, seed=seed, seconds=seconds,
+                           notes=notes)  # fmt: skip
+    record_run_started(db, principal, run, base, spec, title)
     return run
 
 

@@ -363,3 +363,13 @@ class ScenarioRunRead(BaseModel):
     notes: list[str]
     error: str | None = Field(description="Why a failed run stopped.")
     result: ScenarioResult | None = Field(description="Present once the status is `done`.")
+    kind: Literal["compare", "sweep"] = Field(
+        default="compare",
+        description="`compare`: scenarios beside the baseline (`result`); `sweep`: many draws "
+        "of one uncertain scenario, started on the planner's page (`sweep`).",
+    )
+    sweep: dict[str, Any] | None = Field(
+        default=None,
+        description="A finished sweep's summary: quantiles, chances of unmet emergencies "
+        "overall and by district, and figures per draw.",
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 from api.scenarios.service import run_scenarios
 from matching.models import Problem
-from matching.scenarios import ScenarioError
+from matching.scenarios import ScenarioError, monte_carlo_from_spec
 
 __all__ = ["KEEP_RUNS", "RUNS", "RunStore", "ScenarioRun"]
 
@@ -44,6 +44,9 @@ class ScenarioRun:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     drawn: list[tuple[str, str, str]] | None = None
     """The result's plots as (title, data URI, alt text), once a page has drawn them."""
+    kind: str = "compare"
+    """``compare`` (scenarios side by side with the baseline) or ``sweep`` (many draws of one
+    uncertain scenario; the result is :meth:`MonteCarloSummary.to_dict`)."""
 
     @property
     def finished(self) -> bool:
@@ -52,13 +55,13 @@ class ScenarioRun:
 
     def names(self) -> list[str]:
         """The baseline and each scenario's name."""
-        if self.result is None:
+        if self.result is None or self.kind != "compare":
             return []
         return ["baseline", *(s["name"] for s in self.result["scenarios"])]
 
     def kpis(self, name: str) -> dict[str, Any] | None:
         """The KPIs of the baseline or one scenario."""
-        if self.result is None:
+        if self.result is None or self.kind != "compare":
             return None
         if name == "baseline":
             baseline: dict[str, Any] = self.result["baseline"]
@@ -119,6 +122,31 @@ class RunStore:
             total=1 + len(spec.get("scenario", [])),
             notes=list(notes),
         )
+        self._keep(run)
+        self._pool().submit(self._work, run, base, dict(spec), seconds)
+        return run
+
+    def start_sweep(
+        self,
+        *,
+        organisation_id: int,
+        title: str,
+        base: Problem,
+        spec: Mapping[str, Any],
+        draws: int,
+        seed: int,
+        seconds: float,
+        notes: Sequence[str] = (),
+    ) -> ScenarioRun:
+        """Queue a sweep of the spec's one (checked) scenario: ``draws`` draws from ``seed``."""
+        run = ScenarioRun(id=uuid.uuid4().hex, organisation_id=organisation_id, title=title,
+                          total=draws, notes=list(notes), kind="sweep")  # fmt: skip
+        self._keep(run)
+        sweep = {"draws": draws, "seed": seed}
+        self._pool().submit(self._work, run, base, dict(spec), seconds, sweep)
+        return run
+
+    def _keep(self, run: ScenarioRun) -> None:
         with self._lock:
             self._runs[run.id] = run
             finished = sorted(
@@ -126,20 +154,29 @@ class RunStore:
             )
             for old in finished[: max(0, len(self._runs) - KEEP_RUNS)]:
                 del self._runs[old.id]
-        self._pool().submit(self._work, run, base, dict(spec), seconds)
-        return run
 
     @staticmethod
-    def _work(run: ScenarioRun, base: Problem, spec: dict[str, Any], seconds: float) -> None:
+    def _work(
+        run: ScenarioRun,
+        base: Problem,
+        spec: dict[str, Any],
+        seconds: float,
+        sweep: Mapping[str, int] | None = None,
+    ) -> None:
         run.state = "running"
 
         def progress(done: int, total: int) -> None:
             run.done, run.total = done, total
 
         try:
-            result = run_scenarios(
-                base=base, spec=spec, max_time_limit=seconds, on_progress=progress
-            )
+            if sweep is None:
+                result = run_scenarios(
+                    base=base, spec=spec, max_time_limit=seconds, on_progress=progress
+                )
+            else:
+                result = monte_carlo_from_spec(base, spec, draws=sweep["draws"],
+                                               seed=sweep["seed"], max_time_limit=seconds,
+                                               on_progress=progress)  # fmt: skip
             run.result = result
             run.state = "done"
         except ScenarioError as err:

@@ -264,7 +264,7 @@ def csv_text(result: Mapping[str, Any]) -> str:
     return comparison_csv(comparison_frame(result))
 
 
-def _svg_uri(figure: Any) -> str:
+def svg_uri(figure: Any) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -304,7 +304,7 @@ def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     runs = [result["baseline"], *result["scenarios"]]
     names = [str(r["name"]) for r in runs]
     figure, matched_alt = matched_by_urgency(runs, names)
-    first = ("Households matched by urgency", _svg_uri(figure), matched_alt)
+    first = ("Households matched by urgency", svg_uri(figure), matched_alt)
 
     figure = Figure(figsize=(8, 3.2))
     axes = figure.subplots()
@@ -317,7 +317,7 @@ def draw_plots(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     share_alt = "Bars of the share of households served: " + "; ".join(
         f"{n} {s:.1f}%" for n, s in zip(names, shares, strict=True)
     )
-    second = ("Share of households served", _svg_uri(figure), share_alt)
+    second = ("Share of households served", svg_uri(figure), share_alt)
     return [first, second]
 
 

@@ -18,7 +18,8 @@ from api.core.errors import ProblemError
 from api.core.vocabulary import Role
 from api.scenarios import runs as scenario_runs
 from api.scenarios.schemas import RunId
-from api.web import builder, forms, planner
+from api.scenarios.store import ScenarioRun
+from api.web import builder, forms, planner, sweep
 from api.web.deps import (
     Files,
     Form,
@@ -124,6 +125,8 @@ def start_run(
 def run_page(request: Request, run_id: RunId, viewer: PlannerPage) -> HTMLResponse:
     """Progress, then the comparison table, plots and the map of unmet need."""
     run = scenario_runs.own_run(viewer.principal, run_id)
+    if run.kind == "sweep":
+        return _sweep_run_page(request, viewer, run)
     names, rows = planner.comparison_rows(run.result) if run.result else ([], [])
     shown = choice(request, "map", names or ["baseline"]) or "baseline"
     kpis = run.kpis(shown)
@@ -149,12 +152,63 @@ def run_page(request: Request, run_id: RunId, viewer: PlannerPage) -> HTMLRespon
     )
 
 
+def _sweep_run_page(request: Request, viewer: Viewer, run: ScenarioRun) -> HTMLResponse:
+    """A sweep's progress, then the spread, the chances and the districts."""
+    done = run.result is not None and run.state == "done"
+    if done and run.drawn is None:
+        drawn = sweep.scatter(run.result or {})
+        run.drawn = [("The draws", *drawn)] if drawn else []
+    return render(
+        request,
+        "planner/sweep_run.html",
+        viewer,
+        title=f"Sweep: {run.title}",
+        run=run,
+        view=sweep.sweep_view(run.result) if done and run.result else None,
+        plots=run.drawn or [],
+        plots_missing=None if run.drawn or not done else planner.PLOTS_NEED_EXTRA,
+    )
+
+
+def _sweep_page(
+    request: Request, viewer: Viewer, errors: dict[str, str], form: FormValues | None = None
+) -> HTMLResponse:
+    values = form or {}
+    typed = {k: forms.text(values, k) if k in values else v for k, v in sweep.DEFAULTS.items()}
+    return render(request, "planner/sweep.html", viewer, status_code=400 if errors else 200,
+                  title="How sure are the figures? Sweep demand", errors=errors, typed=typed,
+                  max_draws=sweep.MAX_DRAWS, max_seconds=int(planner.MAX_SECONDS))  # fmt: skip
+
+
+@router.get("/app/planner/sweep")
+def sweep_form(request: Request, viewer: PlannerPage) -> HTMLResponse:
+    """Ranges for demand (and capacity), how many draws, and the base to sweep."""
+    return _sweep_page(request, viewer, {})
+
+
+@router.post("/app/planner/sweep")
+def start_sweep(request: Request, viewer: PlannerPost, form: Form, db: DbDep) -> Response:
+    """Check the ranges and queue the sweep; its page shows progress, then the spread."""
+    kind = forms.text(form, "base")
+    if kind not in builder.BASES:
+        return _sweep_page(request, viewer, {"base": "Select what to sweep"}, form)
+    base = _builder_base(kind, db, viewer)
+    asked, errors = sweep.sweep_request(form, base, planner.MAX_SECONDS)
+    if asked is None:
+        return _sweep_page(request, viewer, errors, form)
+    title = f"{asked.title} on {builder.BASES[kind]}"
+    run = scenario_runs.queue_sweep(db, viewer.principal, title=title, base=base,
+                                    spec=asked.spec, draws=asked.draws, seed=asked.seed,
+                                    seconds=asked.seconds)  # fmt: skip
+    return see_other(f"/app/planner/runs/{run.id}")
+
+
 @router.get("/app/planner/runs/{run_id}/comparison.csv")
 def run_csv(run_id: RunId, viewer: PlannerPage) -> Response:
     """The comparison table as CSV (the same bytes the CLI writes)."""
     run = scenario_runs.own_run(viewer.principal, run_id)
-    if run.result is None:
-        raise ProblemError(404, "The run has no results yet.")
+    if run.result is None or run.kind != "compare":
+        raise ProblemError(404, "The run has no comparison (yet).")
     return Response(
         planner.csv_text(run.result).encode("utf-8"),
         media_type="text/csv; charset=utf-8",
