@@ -5,10 +5,17 @@ PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The GOV.UK Frontend files the pages use, from the npm registry (frontend/package-lock.json).
+GOVUK := api/web/static/govuk/govuk-frontend.min.css
 
 .PHONY: demo test test-fast lint typecheck bench serve wheel-check clean
 
-$(STAMP): pyproject.toml setup.py
+$(GOVUK): frontend/package.json frontend/package-lock.json frontend/build.py
+	@command -v npm >/dev/null || { echo "error: npm (Node.js) is needed once, to fetch GOV.UK Frontend"; exit 1; }
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(PYTHON) frontend/build.py
+
+$(STAMP): pyproject.toml setup.py $(GOVUK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,planning]'
@@ -45,4 +52,4 @@ wheel-check: $(STAMP)
 	BUILD_PYTHON=$(BIN)/python PYTHON=$(PYTHON) .ci/wheel-check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts build dist
+	rm -rf $(VENV) frontend/node_modules api/web/static/govuk/*.min.* .pytest_cache .mypy_cache .ruff_cache test-artifacts build dist
