@@ -8,7 +8,15 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+from markupsafe import Markup
 
 from api.core.headers import SECURITY_HEADERS
 from api.web.security import Viewer
@@ -48,15 +56,15 @@ STATUS_LABELS = {
 }
 
 STATUS_TAGS = {
-    "open": "tag--grey",
-    "offered": "tag--blue",
-    "accepted": "tag--green",
-    "fulfilled": "tag--green",
-    "declined": "tag--red",
-    "collected": "tag--green",
-    "delivered": "tag--green",
-    "no_show": "tag--red",
-    "withdrawn": "tag--grey",
+    "open": "govuk-tag--grey",
+    "offered": "govuk-tag--blue",
+    "accepted": "govuk-tag--green",
+    "fulfilled": "govuk-tag--green",
+    "declined": "govuk-tag--red",
+    "collected": "govuk-tag--green",
+    "delivered": "govuk-tag--green",
+    "no_show": "govuk-tag--red",
+    "withdrawn": "govuk-tag--grey",
 }
 
 DECLINE_LABELS = {
@@ -201,6 +209,28 @@ def _km(value: float | None, approximate: bool | None = None) -> str:
     return "under 0.1 km" if value < 0.05 else f"{value:.1f} km"
 
 
+DESIGN_SYSTEM = Environment(
+    loader=PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
+"""The GOV.UK Design System's own macros (``govuk-frontend-jinja``), in an environment of
+their own: they read optional parameters that may be absent, which the pages' strict
+environment would refuse."""
+
+
+def govuk(component: str, params: dict[str, Any]) -> Markup:
+    """One Design System component (``"input"``, ``"error-summary"``...) rendered from its
+    parameters, exactly as its Nunjucks macro would."""
+    name = "govuk" + "".join(part.capitalize() for part in component.split("-"))
+    module = DESIGN_SYSTEM.get_template(
+        f"govuk_frontend_jinja/components/{component}/macro.html"
+    ).module
+    return Markup(getattr(module, name)(params))
+
+
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html", "svg"], default=True),
@@ -213,7 +243,7 @@ environment.filters.update(
     dietary=_label(DIETARY_LABELS),
     urgency=_label(URGENCY_LABELS),
     status=_label(STATUS_LABELS),
-    status_tag=lambda v: STATUS_TAGS.get(str(getattr(v, "value", v)), "tag--grey"),
+    status_tag=lambda v: STATUS_TAGS.get(str(getattr(v, "value", v)), "govuk-tag--grey"),
     decline=_label(DECLINE_LABELS),
     withdrawal=_label(WITHDRAWAL_LABELS),
     reason=_label(REASON_LABELS),
@@ -222,7 +252,26 @@ environment.filters.update(
     when=_when,
     km=_km,
 )
+
+
+def _summary_item(pair: list[str], anchors: dict[str, str]) -> dict[str, str]:
+    """An error summary's line: the message, linking to its field."""
+    name, message = pair
+    return {"text": message, "href": "#" + anchors.get(name, name)}
+
+
+def _width_class(width: str) -> str:
+    """The Design System's class for a text box's width ("two-thirds", "width-10")."""
+    if not width:
+        return ""
+    if width.startswith("width-"):
+        return f"govuk-input--{width}"
+    return f"govuk-!-width-{width}"
+
+
+environment.filters.update(summary_item=_summary_item, width_class=_width_class)
 environment.globals.update(
+    govuk=govuk,
     DIETARY_LABELS=DIETARY_LABELS,
     URGENCY_LABELS=URGENCY_LABELS,
     DECLINE_LABELS=DECLINE_LABELS,

@@ -157,7 +157,8 @@ def test_a_switched_off_account_cannot_use_its_link(accounts_server: Server) -> 
         _sign_in(admin, ADMIN)
         link = _link(_invite(admin, "off.later@leeds.demo", "", "caseworker").text)
         page = admin.get("/app/admin").text
-        row = r'<td>off\.later@leeds\.demo</td>.*?action="/app/admin/users/(\d+)/active"'
+        row = (r'<td class="govuk-table__cell">off\.later@leeds\.demo</td>'
+               r'.*?action="/app/admin/users/(\d+)/active"')
         user = re.search(row, page, re.S)
         assert user
         admin.post(f"/app/admin/users/{user.group(1)}/active",
@@ -259,7 +260,7 @@ def test_invite_and_choose_a_password_in_a_browser(accounts_server: Server, new_
     person.get_by_label("New password", exact=True).fill("second browser password")
     person.get_by_label("Type the new password again").fill("another thing")
     person.get_by_role("button", name="Change your password").click()
-    assert person.locator(".error-summary").is_visible()
+    assert person.locator(".govuk-error-summary").is_visible()
     look(person, "account-error")
     person.get_by_label("Your current password").fill("browser chosen password")
     person.get_by_label("New password", exact=True).fill("second browser password")

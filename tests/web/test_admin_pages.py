@@ -38,7 +38,7 @@ def admin_server(
 
 
 def _user_id(page: str, email: str) -> int:
-    row = page[page.index(f"<td>{email}</td>") :]
+    row = page[page.index(f'<td class="govuk-table__cell">{email}</td>') :]
     found = re.search(r'action="/app/admin/users/(\d+)/active"', row)
     assert found, email
     return int(found.group(1))

@@ -39,7 +39,7 @@ def test_the_list_finds_orders_and_says_when_a_page_is_past_the_end(server: Serv
         listed = _ids(urgent_first.text, "referral-list")
         assert listed and "Emergencies first".lower() in urgent_first.text
         rows = re.findall(
-            r"<td>(Emergency|Urgent|Standard)</td>",
+            r"<td class=\"govuk-table__cell\">(Emergency|Urgent|Standard)</td>",
             urgent_first.text.split('id="referral-list"')[1],
         )
         order = {"Emergency": 0, "Urgent": 1, "Standard": 2}
@@ -74,7 +74,7 @@ def test_an_emergency_submitted_on_the_pages_is_placed_at_once(server: Server) -
         assert sent.headers["location"].endswith("done=emergency-placed")
         page = http.get(sent.headers["location"])
     assert "offered a place at once" in page.text
-    assert 'Status: <strong class="tag tag--blue">Offered</strong>' in page.text
+    assert 'Status: <strong class="govuk-tag govuk-tag--blue">Offered</strong>' in page.text
     assert "Offered to <strong>" in page.text
     # No postcode directory is loaded: the distance is approximate, never "0.0 km".
     assert "(approximate: district centre)" in page.text and "0.0 km" not in page.text

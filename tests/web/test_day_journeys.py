@@ -156,9 +156,9 @@ def test_an_emergency_is_placed_on_submit_and_its_notes_reach_the_charity_that_a
     assert NOTES not in charity.inner_text("main")
     messages = charity.locator("#messages + ol")
     assert "She works mornings." in messages.inner_text()
-    assert messages.locator(".tag", has_text="New").count() == 1  # unread until seen
+    assert messages.locator(".govuk-tag", has_text="New").count() == 1  # unread until seen
     charity.reload()
-    assert charity.locator("#messages + ol .tag", has_text="New").count() == 0
+    assert charity.locator("#messages + ol .govuk-tag", has_text="New").count() == 0
     charity.get_by_role("button", name="Accept this household").click()
     assert "Offer accepted" in charity.inner_text("main")
     assert charity.locator("#notes").inner_text() == NOTES
@@ -245,13 +245,13 @@ def test_postcodes_are_checked_against_the_imported_directory(
     page = new_page()
     sign_in(page, base, CASEWORKER)
     _fill_referral(page, base, postcode="LS8 9QQ", urgency="standard", name="Geo Unknown")
-    assert "not in the postcode directory" in page.locator(".error-summary").inner_text()
+    assert "not in the postcode directory" in page.locator(".govuk-error-summary").inner_text()
     page.get_by_label("Household's postcode").fill("LS8 2ZZ")
     page.get_by_role("button", name="Continue").click()
-    assert "no longer in use" in page.locator(".error-summary").inner_text()
+    assert "no longer in use" in page.locator(".govuk-error-summary").inner_text()
     page.get_by_label("Household's postcode").fill("EH1 1AA")
     page.get_by_role("button", name="Continue").click()
-    summary = page.locator(".error-summary").inner_text()
+    summary = page.locator(".govuk-error-summary").inner_text()
     assert "outside" in summary, summary
     look(page, "caseworker-outside-area")
     page.get_by_label("Yes, I have checked the postcode and it is right").check()

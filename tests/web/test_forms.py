@@ -21,10 +21,10 @@ def test_sign_in_errors_are_announced(server: Server, new_page: Any) -> None:
     page.get_by_label("Email address").fill(CASEWORKER)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    summary = page.locator(".error-summary")
-    assert summary.get_attribute("role") == "alert"
+    summary = page.locator(".govuk-error-summary")
+    assert summary.locator("[role=alert]").count() == 1  # the announced part
     assert "Enter a correct email address and password" in summary.inner_text()
-    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    assert page.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
     assert page.url.endswith("/app/sign-in")
     look(page, "sign-in-error")
 
@@ -40,9 +40,9 @@ def test_referral_form_errors_shown_announced_and_linked(server: Server, new_pag
     page.get_by_role("button", name="Continue").click()
 
     assert page.title().startswith("Error: ")
-    summary = page.locator(".error-summary")
-    assert summary.get_attribute("role") == "alert"
-    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    summary = page.locator(".govuk-error-summary")
+    assert summary.locator("[role=alert]").count() == 1  # the announced part
+    assert page.evaluate("() => document.activeElement.classList.contains('govuk-error-summary')")
     links = summary.locator("a")
     expected = {
         "#postcode": "Enter the household's postcode",
@@ -71,7 +71,7 @@ def test_referral_form_errors_shown_announced_and_linked(server: Server, new_pag
     page.get_by_label("Household's postcode").fill("ZZ99 9ZZ")
     page.get_by_label("How many people live in the household?").fill("30")
     page.get_by_role("button", name="Continue").click()
-    text = page.locator(".error-summary").inner_text()
+    text = page.locator(".govuk-error-summary").inner_text()
     assert "Enter a real postcode in the UK, like LS9 7AB" in text
     assert "Household size must be a whole number from 1 to 20" in text
     assert page.get_by_label("Household's postcode").input_value() == "ZZ99 9ZZ"
@@ -113,7 +113,7 @@ def test_referral_form_completed_with_keyboard_only(server: Server, new_page: An
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Check your answers")
-    summary = page.locator(".summary-list").inner_text()
+    summary = page.locator(".govuk-summary-list").inner_text()
     assert "Vegetarian" in summary and "Urgent" in summary and "4.0 km" in summary
 
     tab_to_button(page, "Change")  # the first change link goes back with every answer kept

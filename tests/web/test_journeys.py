@@ -103,7 +103,7 @@ def _journey(server: Server, new_page: Any, *, shots: bool) -> None:
     assert "Amira Example, 07700 900456" in charity.inner_text("main")
 
     caseworker.reload()
-    assert caseworker.locator("main .tag").first.inner_text() == "Accepted"
+    assert caseworker.locator("main .govuk-tag").first.inner_text() == "Accepted"
     assert caseworker.locator("#place").inner_text().startswith("Accepted by")
 
     charity.get_by_label("Collected").check()
@@ -112,7 +112,7 @@ def _journey(server: Server, new_page: Any, *, shots: bool) -> None:
     if shots:
         look(charity, "charity-offer-collected")
     caseworker.reload()
-    assert caseworker.locator("main .tag").first.inner_text() == "Collected"
+    assert caseworker.locator("main .govuk-tag").first.inner_text() == "Collected"
 
 
 def test_referral_accepted_by_charity_shows_to_caseworker(server: Server, new_page: Any) -> None:
@@ -139,7 +139,7 @@ def test_charity_declines_with_reason_and_updates_capacity(server: Server, new_p
     sign_in(charity, base, charity_email(charity_name))
     charity.get_by_role("link", name=re.compile(f"^Referral {referral_id}\\b")).first.click()
     charity.get_by_role("button", name="Decline this household").click()
-    summary = charity.locator(".error-summary")
+    summary = charity.locator(".govuk-error-summary")
     assert "Select why you are declining this offer" in summary.inner_text()
     look(charity, "charity-decline-error")
     charity.get_by_label("We have run out of stock").check()
@@ -171,14 +171,14 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     assert page.url.endswith("/app/planner")
     look(page, "planner-home")
     # Only the chosen source's questions show (the shipped what-ifs are chosen at first).
-    assert page.locator("#source-shipped-more").is_visible()
+    assert page.locator("#conditional-source").is_visible()
     assert not page.locator("#scenario_file").is_visible()
 
     page.get_by_label("My own scenario file").check()
     assert page.locator("#scenario_file").is_visible()
-    assert not page.locator("#source-shipped-more").is_visible()
+    assert not page.locator("#conditional-source").is_visible()
     upload = page.get_by_label("My own scenario file")
-    assert upload.get_attribute("aria-controls") == "source-upload-more"
+    assert upload.get_attribute("aria-controls") == "conditional-source-2"
     page.set_input_files(
         "#scenario_file",
         files=[
@@ -186,11 +186,11 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
         ],
     )
     page.get_by_role("button", name="Run scenarios").click()
-    assert "scenario_file" in page.locator(".error-summary a").first.get_attribute("href")
+    assert "scenario_file" in page.locator(".govuk-error-summary a").first.get_attribute("href")
     look(page, "planner-upload-error")
 
     page.get_by_label("The shipped what-ifs for the Leeds sample region").check()
-    page.get_by_label(re.compile("^hope-hub-closes")).check()
+    page.get_by_label(re.compile(r"^\s*hope-hub-closes")).check()
     page.get_by_label("Longest time for each matching run, in seconds").fill("2")
     page.get_by_role("button", name="Run scenarios").click()
     page.get_by_role("heading", name="Compared with the baseline").wait_for(timeout=120_000)
@@ -200,10 +200,10 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
     assert re.search(r"Share of households served\s+\d+\.\d%", table), table
     assert re.search(r"\d\.\d{4}", table) is None, table
     assert page.locator("figure img").count() == 2
-    assert page.locator("svg.map circle").count() > 10
+    assert page.locator("svg.app-map circle").count() > 10
     # Every circle is labelled with its district, and the key names every colour.
-    assert page.locator("svg.map text").count() == page.locator("svg.map circle").count()
-    assert "under 50% served" in page.locator(".map-legend").inner_text()
+    assert page.locator("svg.app-map text").count() == page.locator("svg.app-map circle").count()
+    assert "under 50% served" in page.locator(".app-map-legend").inner_text()
     look(page, "planner-results")
 
     page.get_by_label("Show").select_option("hope-hub-closes")
@@ -219,7 +219,7 @@ def test_planner_runs_shipped_scenario_and_downloads_csv(server: Server, new_pag
 
     # The same what-if again: the recent runs list the two under different names.
     page.goto(f"{server.url}/app/planner")
-    page.get_by_label(re.compile("^hope-hub-closes")).check()
+    page.get_by_label(re.compile(r"^\s*hope-hub-closes")).check()
     page.get_by_label("Longest time for each matching run, in seconds").fill("1")
     page.get_by_role("button", name="Run scenarios").click()
     page.get_by_role("heading", name="Compared with the baseline").wait_for(timeout=120_000)
@@ -265,7 +265,7 @@ def test_foi_officer_searches_logs_request_and_exports(server: Server, new_page:
     look(page, "foi-search")
     page.get_by_label("Words to find").fill("turnip parcel")
     page.get_by_role("button", name="Search").click()
-    results = page.locator(".results").inner_text()
+    results = page.locator(".app-results").inner_text()
     assert "turnip parcel" in results
     assert "Zebedee" not in results and "900123" not in results
     look(page, "foi-search-results")
@@ -274,7 +274,10 @@ def test_foi_officer_searches_logs_request_and_exports(server: Server, new_page:
     page.get_by_label("Reference").fill("FOI-WEB-1")
     page.get_by_label("What was asked for").fill("All messages about turnip parcels.")
     page.get_by_role("button", name="Add to register").click()
-    assert "Enter the date the request was received" in page.locator(".error-summary").inner_text()
+    assert (
+        "Enter the date the request was received"
+        in page.locator(".govuk-error-summary").inner_text()
+    )
     look(page, "foi-register-error")
     today = clock.today()
     page.get_by_label("Day").fill(str(today.day))

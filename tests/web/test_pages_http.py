@@ -36,7 +36,7 @@ def _sign_in(http: httpx.Client, email: str, next_path: str = "") -> httpx.Respo
 def _referral_count(http: httpx.Client) -> str:
     page = http.get("/app/caseworker/referrals")
     assert page.status_code == 200
-    found = re.search(r'<caption class="table__caption">(\d+) referral', page.text)
+    found = re.search(r'<caption class="govuk-table__caption">(\d+) referral', page.text)
     assert found
     return found.group(1)
 

@@ -29,7 +29,8 @@ def _finished(http: httpx.Client, location: str) -> str:
 
 
 def _cells(page: str, row: str) -> list[str]:
-    found = re.search(rf"<th scope=\"row\">{re.escape(row)}</th>(.*?)</tr>", page, re.S)
+    header = r"<th class=\"govuk-table__header\" scope=\"row\">"
+    found = re.search(rf"{header}{re.escape(row)}</th>(.*?)</tr>", page, re.S)
     assert found, row
     return re.findall(r"<td[^>]*>([^<]*)</td>", found.group(1))
 
@@ -115,7 +116,7 @@ def test_a_sweep_in_a_browser(server: Server, new_page: Any) -> None:
     look(page, "sweep-form")
     page.get_by_label("Highest change (%)").fill("5")
     page.get_by_role("button", name="Run the sweep").click()
-    assert page.locator(".error-summary").is_visible()
+    assert page.locator(".govuk-error-summary").is_visible()
     look(page, "sweep-error")
     page.get_by_label("Highest change (%)").fill("30")
     page.get_by_label("Number of draws").fill("4")

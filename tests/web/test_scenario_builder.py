@@ -214,7 +214,7 @@ def test_the_builder_in_a_browser(server: Server, new_page: Any) -> None:
     page.get_by_label("Demand factor").fill("25")
     page.get_by_label("Scenario name").fill("big surge")
     page.get_by_role("button", name="Add this scenario").click()
-    summary = page.locator(".error-summary a").first
+    summary = page.locator(".govuk-error-summary a").first
     assert summary.get_attribute("href") == "#demand_factor"
     look(page, "builder-error")
     summary.click()

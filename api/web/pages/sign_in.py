@@ -33,7 +33,11 @@ router = page_router()
 STATIC = {
     "app.css": "text/css; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "supported.js": "text/javascript; charset=utf-8",
+    "govuk/govuk-frontend.min.css": "text/css; charset=utf-8",
+    "govuk/govuk-frontend.min.js": "text/javascript; charset=utf-8",
 }
+"""The pages' files: the service's own, and GOV.UK Frontend's (``frontend/build.py``)."""
 _static_cache: dict[str, bytes] = {}
 
 
@@ -49,13 +53,18 @@ def app_home(viewer: MaybeViewer) -> RedirectResponse:
     return RedirectResponse(viewer.home if viewer else "/app/sign-in", status_code=303)
 
 
-@router.get("/app/static/{name}")
+@router.get("/app/static/{name:path}")
 def static(name: str) -> Response:
-    """The pages' own stylesheet and script (no third-party files)."""
+    """The pages' stylesheets and scripts, all served from here (nothing from another site)."""
     if name not in STATIC:
         raise ProblemError(404, "No such file.")
     if name not in _static_cache:
-        _static_cache[name] = (HERE / "static" / name).read_bytes()
+        try:
+            _static_cache[name] = (HERE / "static" / name).read_bytes()
+        except FileNotFoundError:
+            raise ProblemError(500, f"The pages' file {name} is missing from this installation: "
+                               "run `make` (it fetches GOV.UK Frontend) or install the "
+                               "wheel.") from None  # fmt: skip
     return Response(
         _static_cache[name],
         media_type=STATIC[name],
