@@ -241,3 +241,46 @@ def test_an_admin_adds_a_person_and_sets_a_new_password(admin_server: Server) ->
         new = person.post("/app/sign-in", data={"email": email, "password": second,
                                                "csrf_token": token, "next": ""})  # fmt: skip
         assert new.status_code == 303
+
+
+@pytest.mark.browser
+def test_every_admin_action_in_a_browser(admin_server: Server, new_page: Any) -> None:
+    """Change a role and change it back, switch an account off and on, set a new password,
+    make and revoke a key: each confirmed on the page; then the error pages a person meets
+    (not found, not allowed) have the header and a way back. axe finds nothing on any."""
+    page = new_page()
+    sign_in(page, admin_server.url, ADMIN)
+    page.get_by_label(f"Role of {CASEWORKER}").select_option("planner")
+    page.get_by_role("button", name=f"Change role of {CASEWORKER}").click()
+    assert "The role has been changed" in page.content()
+    page.get_by_label(f"Role of {CASEWORKER}").select_option("caseworker")
+    page.get_by_role("button", name=f"Change role of {CASEWORKER}").click()
+    page.get_by_role("button", name=f"Switch off the account of {CASEWORKER}").click()
+    assert "The account has been switched off" in page.content()
+    look(page, "admin-switched-off")
+    page.get_by_role("button", name=f"Switch on the account of {CASEWORKER}").click()
+    assert "The account has been switched on" in page.content()
+    page.get_by_label("Whose password").select_option(label=CASEWORKER)
+    how = page.get_by_role("group", name="How will they get it?")
+    how.get_by_label("I set it for them").check()
+    page.get_by_role("textbox", name="The new password").fill(PASSWORD)
+    page.get_by_role("button", name="Set a new password").click()
+    assert "The new password has been set" in page.content()
+    page.get_by_label("Name of the new key").fill("Revoked soon")
+    page.get_by_role("group", name="Which role does the key act in?").get_by_label(
+        "Planner"
+    ).check()
+    page.get_by_role("button", name="Make an API key").click()
+    page.get_by_role("button", name="Revoke the key Revoked soon").click()
+    assert "The API key has been revoked" in page.content()
+    look(page, "admin-key-revoked")
+    page.goto(f"{admin_server.url}/app/no-such-page")
+    assert "Page not found" in page.content()
+    assert page.get_by_role("link", name="foodmatch").count() == 1  # the header
+    assert page.get_by_role("link", name=re.compile("Sign in|Go to your home page")).count() == 1
+    look(page, "error-404")
+    person = new_page()
+    sign_in(person, admin_server.url, CASEWORKER)
+    person.goto(f"{admin_server.url}/app/admin")
+    assert person.get_by_role("link", name="Go to your home page").count() == 1
+    look(person, "error-403")
