@@ -13,7 +13,8 @@ _axe = Axe()
 
 
 def look(page: Any, name: str) -> None:
-    """Save a screenshot and assert axe-core finds no serious or critical violation.
+    """Save a screenshot and assert axe-core finds no WCAG 2.2 A or AA violation of any
+    impact, and no serious or critical best-practice finding.
 
     axe-core comes from the axe-playwright-python wheel and is evaluated in the page from
     that local file (never fetched).
@@ -28,6 +29,7 @@ def look(page: Any, name: str) -> None:
         + ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:3])
         for v in results.response["violations"]
         if v.get("impact") in ("serious", "critical")
+        or any(tag.startswith("wcag") for tag in v.get("tags", []))
     ]
     assert not bad, f"{name}: " + "; ".join(bad)
 
