@@ -157,8 +157,10 @@ def test_a_switched_off_account_cannot_use_its_link(accounts_server: Server) -> 
         _sign_in(admin, ADMIN)
         link = _link(_invite(admin, "off.later@leeds.demo", "", "caseworker").text)
         page = admin.get("/app/admin").text
-        row = (r'<td class="govuk-table__cell">off\.later@leeds\.demo</td>'
-               r'.*?action="/app/admin/users/(\d+)/active"')
+        row = (
+            r'<td class="govuk-table__cell">off\.later@leeds\.demo</td>'
+            r'.*?action="/app/admin/users/(\d+)/active"'
+        )
         user = re.search(row, page, re.S)
         assert user
         admin.post(f"/app/admin/users/{user.group(1)}/active",
