@@ -182,8 +182,21 @@ def test_unknown_and_odd_links_say_they_do_not_work(accounts_server: Server) -> 
             "csrf_token": http.cookies.get(SIGN_IN_COOKIE), "new_password": chosen,
             "confirm_password": chosen})  # fmt: skip
         assert posted.status_code == 404
-        assert http.post("/app/welcome/nothing", data={"csrf_token": "forged"}).status_code in (
-            400, 403)  # fmt: skip
+        assert http.post("/app/welcome/nothing", data={"csrf_token": "forged"}).status_code == 404
+
+
+def test_a_working_link_refuses_a_forged_form(accounts_server: Server) -> None:
+    """A post to a working link without the page's own token changes nothing; the link still
+    works afterwards."""
+    with _client(accounts_server) as admin:
+        _sign_in(admin, ADMIN)
+        link = _link(_invite(admin, "forged.form@leeds.demo", "", "caseworker").text)
+    with _client(accounts_server) as attacker:
+        forged = attacker.post(link, data={"csrf_token": "forged", "new_password": "x" * 20,
+                                           "confirm_password": "x" * 20})  # fmt: skip
+        assert forged.status_code in (400, 403)
+    with _client(accounts_server) as person:
+        assert _choose(person, link, "the real person's password").status_code == 303
 
 
 def test_a_person_changes_their_own_password(accounts_server: Server) -> None:

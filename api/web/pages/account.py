@@ -141,13 +141,13 @@ def choose_password(
     request: Request, token: str, form: Form, db: DbDep, settings: SettingsDep
 ) -> Response:
     """Set the password, end the link, and sign the person in to their home page."""
+    holder = links.link_holder(db, token)
+    if holder is None:  # an unknown link is not found, whatever else was sent
+        return _welcome_page(request, token, None)
     expected = request.cookies.get(SIGN_IN_COOKIE)
     if not expected:
         raise BadCsrf
     check_csrf(expected, form.get("csrf_token"))
-    holder = links.link_holder(db, token)
-    if holder is None:
-        return _welcome_page(request, token, None)
     new = forms.password(form, "new_password")
     again = forms.password(form, "confirm_password")
     errors: dict[str, str] = {}
