@@ -99,8 +99,9 @@ def sweep_request(
     seed = forms.whole_number(forms.text(form, "seed"), 0, 999_999_999)
     if seed is None:
         errors["seed"] = "Enter a whole number from 0 for the first draw"
-    seconds = forms.decimal_number(forms.text(form, "seconds"), 1, max_seconds)
-    if seconds is None:
+    seconds = forms.decimal_number(forms.text(form, "seconds"), 0, max_seconds)
+    if seconds is None or seconds < 1:
+        seconds = None
         errors["seconds"] = f"Enter a number of seconds from 1 to {max_seconds:g}"
     if errors or demand is None or draws is None or seed is None or seconds is None:
         return None, errors

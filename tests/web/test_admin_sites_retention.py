@@ -30,6 +30,7 @@ ADMIN = "admin@leeds.demo"
 CHARITY_ADMIN = "admin@charity1.demo"
 OTHER_CHARITY_ADMIN = "admin@charity2.demo"
 OTHER_COUNCIL_ADMIN = "admin@faraway.example"
+OTHER_COUNCIL_PLANNER = "planner@faraway.example"
 CELL = '<td class="govuk-table__cell">'
 
 
@@ -50,6 +51,7 @@ def site_server(
                 add_user(session, charity, email, Role.ADMIN, PASSWORD)
             other = add_organisation(session, "Faraway Council", OrganisationKind.COUNCIL)
             add_user(session, other, OTHER_COUNCIL_ADMIN, Role.ADMIN, PASSWORD)
+            add_user(session, other, OTHER_COUNCIL_PLANNER, Role.PLANNER, PASSWORD)
         yield server
 
 
@@ -235,3 +237,18 @@ def test_sites_and_retention_in_a_browser(site_server: Server, new_page: Any) ->
     sign_in(council, site_server.url, ADMIN)
     assert council.locator("#retention").is_visible()
     look(council, "admin-council")
+
+
+def test_a_council_with_no_open_referrals_is_told_to_sweep_the_sample(site_server: Server) -> None:
+    """Today's referrals of a council that has none cannot be swept: said at the choice, and
+    nothing runs; the sample region can."""
+    with _client(site_server) as http:
+        _sign_in(http, OTHER_COUNCIL_PLANNER)
+        token = _csrf(http.get("/app/planner/sweep").text)
+        answers = {"csrf_token": token, "demand_low": "10", "demand_high": "40", "draws": "2",
+                   "seed": "1", "seconds": "1"}  # fmt: skip
+        live = http.post("/app/planner/sweep", data=answers | {"base": "live"})
+        assert live.status_code == 400 and 'href="#base"' in live.text
+        assert "no open referrals today" in live.text
+        sample = http.post("/app/planner/sweep", data=answers | {"base": "sample"})
+        assert sample.status_code == 303

@@ -55,6 +55,7 @@ def test_wrong_answers_are_named_at_their_fields_and_nothing_runs(server: Server
             ({"draws": "٣"}, "draws", "from 2 to 200"),
             ({"seed": "-1"}, "seed", "whole number"),
             ({"seconds": "0"}, "seconds", "from 1 to 60"),
+            ({"seconds": "0.5"}, "seconds", "from 1 to 60"),
             ({"base": "elsewhere"}, "base", "Select what to sweep"),
         ):
             refused = http.post("/app/planner/sweep", data={"csrf_token": token} | GOOD | wrong)

@@ -193,6 +193,9 @@ def start_sweep(request: Request, viewer: PlannerPost, form: Form, db: DbDep) ->
     if kind not in builder.BASES:
         return _sweep_page(request, viewer, {"base": "Select what to sweep"}, form)
     base = _builder_base(kind, db, viewer)
+    if not base.referrals:
+        message = "There are no open referrals today to sweep: choose the Leeds sample region"
+        return _sweep_page(request, viewer, {"base": message}, form)
     asked, errors = sweep.sweep_request(form, base, planner.MAX_SECONDS)
     if asked is None:
         return _sweep_page(request, viewer, errors, form)
