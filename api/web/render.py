@@ -269,7 +269,13 @@ def _width_class(width: str) -> str:
     return f"govuk-!-width-{width}"
 
 
-environment.filters.update(summary_item=_summary_item, width_class=_width_class)
+def _nav_item(link: tuple[str, str, bool]) -> dict[str, object]:
+    """A service navigation link: where, its words, and whether it is the page shown."""
+    href, text, active = link
+    return {"href": href, "text": text, "active": active}
+
+
+environment.filters.update(summary_item=_summary_item, width_class=_width_class, nav_item=_nav_item)
 environment.globals.update(
     govuk=govuk,
     DIETARY_LABELS=DIETARY_LABELS,

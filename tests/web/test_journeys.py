@@ -300,3 +300,43 @@ def test_foi_officer_searches_logs_request_and_exports(server: Server, new_page:
     with zipfile.ZipFile(download.value.path()) as archive:
         record = archive.read("record.csv").decode("utf-8")
     assert "turnip" in record and "Zebedee" not in record and "900123" not in record
+
+
+def test_the_menu_folds_behind_a_button_on_a_phone(server: Server, new_page: Any) -> None:
+    """At a phone's width the Design System's service navigation hides the links behind a
+    Menu button that opens them; no script error on the way; axe finds nothing."""
+    page = new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, server.url, PLANNER)
+    menu = page.get_by_role("button", name="Menu")
+    assert menu.is_visible()
+    assert not page.get_by_role("link", name="Match runs").is_visible()
+    menu.click()
+    assert page.get_by_role("link", name="Match runs").is_visible()
+    look(page, "planner-home-phone")
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("email", "paths"),
+    [
+        (CASEWORKER, ["/app/caseworker/referrals", "/app/caseworker/referrals/new"]),
+        ("charity1@charity.demo", ["/app/charity", "/app/charity/history"]),
+        (PLANNER, ["/app/planner", "/app/planner/build", "/app/planner/sweep"]),
+        (FOI_OFFICER, ["/app/foi?q=offer", "/app/foi/requests", "/app/foi/exports/new"]),
+        ("admin@leeds.demo", ["/app/admin", "/app/account"]),
+    ],
+)
+def test_each_role_s_pages_at_a_phone_s_width(
+    server: Server, new_page: Any, email: str, paths: list[str]
+) -> None:
+    """Every role's main pages at 375 px wide: nothing too small to tap, nothing else axe
+    finds."""
+    page = new_page()
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, server.url, email)
+    for path in paths:
+        page.goto(server.url + path)
+        look(page, "phone" + path.replace("/", "-").replace("?", "-").replace("=", "-"))
